@@ -1,0 +1,137 @@
+//! Export symbol names: readable, valid in every linker's symbol list, and collision-free across
+//! files, crates and crate versions.
+
+use std::path::{Path, PathBuf};
+
+/// Where a `#[hot]` function is defined, as far as its symbol name is concerned.
+pub struct Site {
+    pub crate_name: String,
+    pub version: String,
+    /// Source file relative to the package's manifest directory, with `/` separators.
+    pub file: String,
+}
+
+impl Site {
+    /// Reads the site from the environment cargo gives the compiler and the attribute's file.
+    pub fn from_env(file: Option<PathBuf>) -> Site {
+        let var = |name: &str| std::env::var(name).unwrap_or_default();
+        let manifest_dir = PathBuf::from(var("CARGO_MANIFEST_DIR"));
+        Site {
+            crate_name: var("CARGO_CRATE_NAME"),
+            version: var("CARGO_PKG_VERSION"),
+            file: file
+                .map(|f| relative_to(&f, &manifest_dir))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// `file` relative to `base`; relative inputs are taken from the compiler's working directory.
+fn relative_to(file: &Path, base: &Path) -> String {
+    let absolute = if file.is_absolute() {
+        file.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(file)
+    };
+    let relative = absolute.strip_prefix(base).unwrap_or(&absolute);
+    let parts: Vec<_> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect();
+    parts.join("/")
+}
+
+/// The export name of function `name` at `site`, e.g. `__hotfn_v1_game_score_5a1f09c3e2d4b786`.
+///
+/// The readable part names the crate and the function; the hash covers crate, version, file and
+/// name, so two functions called `score` in different files or crates never share a symbol.
+pub fn export_name(site: &Site, name: &str) -> String {
+    let key = format!(
+        "{}@{}/{}::{}",
+        site.crate_name, site.version, site.file, name
+    );
+    format!(
+        "__hotfn_v1_{}_{}_{:016x}",
+        sanitize(&site.crate_name),
+        sanitize(name),
+        fnv1a(key.as_bytes())
+    )
+}
+
+fn sanitize(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// FNV-1a: stable across compiler versions and platforms, unlike `DefaultHasher`.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(crate_name: &str, version: &str, file: &str) -> Site {
+        Site {
+            crate_name: crate_name.into(),
+            version: version.into(),
+            file: file.into(),
+        }
+    }
+
+    #[test]
+    fn names_are_readable_and_linker_safe() {
+        let name = export_name(&site("my_game", "0.1.0", "src/lib.rs"), "score");
+        assert!(name.starts_with("__hotfn_v1_my_game_score_"), "{name}");
+        assert!(
+            name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "{name}"
+        );
+        assert_eq!(name.len(), "__hotfn_v1_my_game_score_".len() + 16);
+    }
+
+    #[test]
+    fn names_are_stable() {
+        // Host and reloaded library must agree across separate compilations.
+        let a = export_name(&site("game", "1.0.0", "src/rules.rs"), "tick");
+        let b = export_name(&site("game", "1.0.0", "src/rules.rs"), "tick");
+        assert_eq!(a, b);
+        assert_eq!(a, "__hotfn_v1_game_tick_4b0ac6fa37bfa1b6");
+    }
+
+    #[test]
+    fn names_differ_by_file_crate_version_and_name() {
+        let base = export_name(&site("game", "1.0.0", "src/a.rs"), "tick");
+        for other in [
+            export_name(&site("game", "1.0.0", "src/b.rs"), "tick"),
+            export_name(&site("other", "1.0.0", "src/a.rs"), "tick"),
+            export_name(&site("game", "1.0.1", "src/a.rs"), "tick"),
+            export_name(&site("game", "1.0.0", "src/a.rs"), "tock"),
+        ] {
+            assert_ne!(base, other);
+        }
+    }
+
+    #[test]
+    fn relative_paths_use_forward_slashes() {
+        let base = Path::new("/work/game");
+        assert_eq!(
+            relative_to(Path::new("/work/game/src/x/y.rs"), base),
+            "src/x/y.rs"
+        );
+        assert_eq!(
+            relative_to(Path::new("/elsewhere/z.rs"), base),
+            "/elsewhere/z.rs"
+        );
+    }
+}

@@ -1,0 +1,320 @@
+//! Building: running `cargo rustc --lib --crate-type cdylib` the way the host was built, and
+//! reading the library's path and the diagnostics from cargo's JSON messages.
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cargo_metadata::Message;
+
+use crate::registry::Package;
+
+/// How the host program was built, read off its own path inside cargo's target directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostBuild {
+    pub cargo: OsString,
+    pub target_dir: PathBuf,
+    /// Cargo profile name (`dev` for the `debug` directory).
+    pub profile: String,
+    /// `--target` triple, when the host was cross-built into `target/<triple>/<profile>`.
+    pub triple: Option<String>,
+}
+
+impl HostBuild {
+    /// Detects the build of the running executable.
+    pub fn detect() -> Result<HostBuild, String> {
+        let exe = std::env::current_exe()
+            .and_then(|exe| exe.canonicalize())
+            .map_err(|error| format!("cannot find the running executable: {error}"))?;
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        locate(
+            &exe,
+            |dir| dir.join("CACHEDIR.TAG").is_file(),
+            |dir| dir.join(".fingerprint").is_dir(),
+        )
+        .map(|(target_dir, profile, triple)| HostBuild {
+            cargo,
+            target_dir,
+            profile,
+            triple,
+        })
+        .ok_or_else(|| {
+            format!(
+                "{} is not inside a cargo target directory; start the program with \
+                 `cargo run --features hot` to enable reloading",
+                exe.display()
+            )
+        })
+    }
+
+    /// The command that builds `package` as a loadable library, like the host.
+    pub fn command(&self, package: &Package, color: bool) -> Command {
+        let mut command = Command::new(&self.cargo);
+        command
+            .current_dir(&package.manifest_dir)
+            .args(["rustc", "--lib", "--crate-type", "cdylib", "--quiet"])
+            .arg("--manifest-path")
+            .arg(package.manifest_dir.join("Cargo.toml"))
+            .args(["--profile", &self.profile])
+            .arg("--target-dir")
+            .arg(&self.target_dir)
+            .args(if color {
+                [
+                    "--message-format",
+                    "json-diagnostic-rendered-ansi",
+                    "--color",
+                    "always",
+                ]
+            } else {
+                ["--message-format", "json", "--color", "never"]
+            });
+        if let Some(triple) = &self.triple {
+            command.args(["--target", triple]);
+        }
+        if package.features_known {
+            command.arg("--no-default-features");
+            if !package.features.is_empty() {
+                command.args(["--features", &package.features.join(",")]);
+            }
+        } else {
+            command.args(["--features", "hot"]);
+        }
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+}
+
+/// Finds `(target dir, profile, triple)` from an executable's path. `is_target_dir` recognises the
+/// target directory and `is_profile_dir` a profile directory inside it.
+fn locate(
+    exe: &Path,
+    is_target_dir: impl Fn(&Path) -> bool,
+    is_profile_dir: impl Fn(&Path) -> bool,
+) -> Option<(PathBuf, String, Option<String>)> {
+    let target_dir = exe.ancestors().skip(1).find(|dir| is_target_dir(dir))?;
+    let mut parts = exe.strip_prefix(target_dir).ok()?.components();
+    let first = parts.next()?.as_os_str().to_str()?.to_owned();
+    let (dir, triple) = if is_profile_dir(&target_dir.join(&first)) {
+        (first, None)
+    } else {
+        (parts.next()?.as_os_str().to_str()?.to_owned(), Some(first))
+    };
+    let profile = match dir.as_str() {
+        "debug" => "dev".to_owned(),
+        _ => dir,
+    };
+    Some((target_dir.to_path_buf(), profile, triple))
+}
+
+/// A successful build.
+#[derive(Debug)]
+pub struct Built {
+    /// The library as cargo left it (to be copied before loading, never loaded in place).
+    pub library: PathBuf,
+    pub duration: Duration,
+    /// Warnings, rendered.
+    pub diagnostics: Vec<String>,
+}
+
+/// A failed build: what cargo and the compiler said.
+#[derive(Debug)]
+pub struct Failed {
+    pub diagnostics: Vec<String>,
+    pub duration: Duration,
+}
+
+/// Runs the build of `package` and waits for it.
+pub fn build(host: &HostBuild, package: &Package, color: bool) -> Result<Built, Failed> {
+    let started = Instant::now();
+    let failed = |diagnostics| Failed {
+        diagnostics,
+        duration: started.elapsed(),
+    };
+    let mut child = host.command(package, color).spawn().map_err(|error| {
+        failed(vec![format!(
+            "could not run `{}`: {error}; make sure cargo is on PATH (or set CARGO)",
+            host.cargo.to_string_lossy()
+        )])
+    })?;
+    let stderr = child.stderr.take().map(|mut pipe| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    });
+    let output = child
+        .stdout
+        .take()
+        .map(|stdout| read_messages(BufReader::new(stdout), package));
+    let status = child.wait();
+    let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+    let Output {
+        library,
+        mut diagnostics,
+    } = output.unwrap_or_default();
+    let succeeded = status.as_ref().is_ok_and(|s| s.success());
+    match library {
+        Some(library) if succeeded => Ok(Built {
+            library,
+            duration: started.elapsed(),
+            diagnostics,
+        }),
+        _ => {
+            let stderr = stderr.trim();
+            if !stderr.is_empty() {
+                diagnostics.push(stderr.to_owned());
+            }
+            if diagnostics.is_empty() {
+                diagnostics.push(match status {
+                    Ok(status) => format!("cargo exited with {status} and produced no library"),
+                    Err(error) => format!("waiting for cargo failed: {error}"),
+                });
+            }
+            Err(failed(diagnostics))
+        }
+    }
+}
+
+/// What cargo's JSON messages told about one build.
+#[derive(Debug, Default, PartialEq)]
+pub struct Output {
+    /// The cdylib of the package, if cargo produced one.
+    pub library: Option<PathBuf>,
+    /// Rendered compiler messages for the package, in order.
+    pub diagnostics: Vec<String>,
+}
+
+/// Reads cargo's JSON messages for `package`'s build.
+pub fn read_messages(reader: impl BufRead, package: &Package) -> Output {
+    let manifest = package.manifest_dir.join("Cargo.toml");
+    let mut output = Output::default();
+    for message in Message::parse_stream(reader).map_while(Result::ok) {
+        match message {
+            Message::CompilerArtifact(artifact) if artifact.manifest_path == manifest => {
+                let suffix = std::env::consts::DLL_SUFFIX;
+                let library = artifact
+                    .filenames
+                    .into_iter()
+                    .find(|f| f.as_str().ends_with(suffix));
+                if let Some(library) = library {
+                    output.library = Some(library.into_std_path_buf());
+                }
+            }
+            Message::CompilerMessage(message) => {
+                if let Some(rendered) = message.message.rendered {
+                    output.diagnostics.push(rendered.trim_end().to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    output
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn package() -> Package {
+        Package {
+            name: "game".into(),
+            manifest_dir: "/w/game".into(),
+            features: vec!["hot".into(), "fast".into()],
+            features_known: true,
+            functions: 2,
+        }
+    }
+
+    #[test]
+    fn locates_target_dir_profile_and_triple() {
+        let target = |d: &Path| d == Path::new("/w/target");
+        let profiles =
+            |d: &Path| d.ends_with("debug") || d.ends_with("release") || d.ends_with("fast");
+        let found = |exe: &str| locate(Path::new(exe), target, profiles);
+        assert_eq!(
+            found("/w/target/debug/game"),
+            Some(("/w/target".into(), "dev".into(), None))
+        );
+        assert_eq!(
+            found("/w/target/release/examples/demo"),
+            Some(("/w/target".into(), "release".into(), None))
+        );
+        assert_eq!(
+            found("/w/target/fast/deps/game-0123abcd"),
+            Some(("/w/target".into(), "fast".into(), None))
+        );
+        assert_eq!(
+            found("/w/target/x86_64-unknown-linux-gnu/debug/game"),
+            Some((
+                "/w/target".into(),
+                "dev".into(),
+                Some("x86_64-unknown-linux-gnu".into())
+            ))
+        );
+        assert_eq!(found("/usr/bin/game"), None);
+    }
+
+    #[test]
+    fn command_rebuilds_with_the_host_profile_and_features() {
+        let host = HostBuild {
+            cargo: "cargo".into(),
+            target_dir: "/w/target".into(),
+            profile: "dev".into(),
+            triple: None,
+        };
+        let command = host.command(&package(), false);
+        let args: Vec<_> = command
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let args = args.join(" ");
+        assert!(
+            args.starts_with("rustc --lib --crate-type cdylib"),
+            "{args}"
+        );
+        assert!(
+            args.contains("--manifest-path /w/game/Cargo.toml"),
+            "{args}"
+        );
+        assert!(
+            args.contains("--profile dev --target-dir /w/target"),
+            "{args}"
+        );
+        assert!(
+            args.contains("--no-default-features --features hot,fast"),
+            "{args}"
+        );
+        assert_eq!(command.get_current_dir(), Some(Path::new("/w/game")));
+    }
+
+    #[test]
+    fn reads_the_library_and_diagnostics_of_the_package() {
+        let so = std::env::consts::DLL_SUFFIX;
+        let artifact = |manifest: &str, name: &str| {
+            format!(
+                r#"{{"reason":"compiler-artifact","package_id":"path+file:///w/{name}#0.1.0","manifest_path":"{manifest}","target":{{"kind":["cdylib"],"crate_types":["cdylib"],"name":"{name}","src_path":"/w/{name}/src/lib.rs","edition":"2021","doc":true,"doctest":false,"test":true}},"profile":{{"opt_level":"0","debuginfo":2,"debug_assertions":true,"overflow_checks":true,"test":false}},"features":[],"filenames":["/w/target/debug/deps/lib{name}{so}"],"executable":null,"fresh":false}}"#
+            )
+        };
+        let warning = r#"{"reason":"compiler-message","package_id":"path+file:///w/game#0.1.0","manifest_path":"/w/game/Cargo.toml","target":{"kind":["cdylib"],"crate_types":["cdylib"],"name":"game","src_path":"/w/game/src/lib.rs","edition":"2021","doc":true,"doctest":false,"test":true},"message":{"rendered":"warning: unused variable: `x`\n","$message_type":"diagnostic","children":[],"code":null,"level":"warning","message":"unused variable: `x`","spans":[]}}"#;
+        let stream = [
+            artifact("/w/dep/Cargo.toml", "dep"),
+            warning.to_owned(),
+            "not json: cargo prints plain lines too".to_owned(),
+            artifact("/w/game/Cargo.toml", "game"),
+            r#"{"reason":"build-finished","success":true}"#.to_owned(),
+        ]
+        .join("\n");
+        let output = read_messages(stream.as_bytes(), &package());
+        assert_eq!(
+            output.library,
+            Some(PathBuf::from(format!("/w/target/debug/deps/libgame{so}")))
+        );
+        assert_eq!(output.diagnostics, ["warning: unused variable: `x`"]);
+    }
+}

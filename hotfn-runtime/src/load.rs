@@ -1,0 +1,203 @@
+//! Loading: copy a freshly built library to a unique name in a private directory, open it, and
+//! read its slot list.
+//!
+//! A loaded file must never be overwritten (the next build would rewrite mapped code under the
+//! running program), so every build is copied first. Copies live in a directory created with mode
+//! 0700, removed at exit; directories left by programs that were killed are removed at the next
+//! start.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use crate::slot::{ABI, ABI_SYMBOL, AbiFn, SLOTS_SYMBOL, Slot, SlotsFn};
+
+/// The private directory of this process's library copies.
+pub struct CopyDir {
+    dir: PathBuf,
+    copies: u64,
+}
+
+const PREFIX: &str = "hotfn-";
+
+impl CopyDir {
+    /// Creates a fresh private directory (and removes those of dead processes).
+    pub fn create() -> Result<CopyDir, String> {
+        remove_stale(&std::env::temp_dir());
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{PREFIX}{}-", std::process::id()))
+            .tempdir()
+            .map_err(|error| {
+                format!(
+                    "cannot create a private directory for library copies in {}: {error}; \
+                     set TMPDIR to a writable directory",
+                    std::env::temp_dir().display()
+                )
+            })?
+            // Removed at exit by `remove_at_exit`, not when a value is dropped.
+            .keep();
+        remove_at_exit(&dir);
+        Ok(CopyDir { dir, copies: 0 })
+    }
+
+    /// Copies `library` to a name never used before in this directory.
+    pub fn copy(&mut self, library: &Path) -> Result<PathBuf, String> {
+        self.copies += 1;
+        let stem = library.file_stem().unwrap_or_default().to_string_lossy();
+        let name = format!("{stem}.{}{}", self.copies, std::env::consts::DLL_SUFFIX);
+        let copy = self.dir.join(name);
+        if !self.dir.is_dir() {
+            // Someone removed it while we run: make it again, still private.
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .create(&self.dir)
+                .and_then(|()| restrict(&self.dir))
+                .map_err(|error| format!("cannot recreate {}: {error}", self.dir.display()))?;
+        }
+        copy_new(library, &copy).map_err(|error| {
+            format!(
+                "cannot copy {} to {}: {error}",
+                library.display(),
+                copy.display()
+            )
+        })?;
+        sign(&copy)?;
+        Ok(copy)
+    }
+}
+
+/// Copies to `to`, which must not exist yet: a file planted there is refused, not followed.
+fn copy_new(from: &Path, to: &Path) -> std::io::Result<()> {
+    let mut source = std::fs::File::open(from)?;
+    let mut target = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)?;
+    std::io::copy(&mut source, &mut target)?;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn restrict(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+#[cfg(not(unix))]
+fn restrict(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// macOS refuses to load a modified copy of a signed library; sign the copy ad hoc. (Untested.)
+#[cfg(target_os = "macos")]
+fn sign(copy: &Path) -> Result<(), String> {
+    let status = std::process::Command::new("codesign")
+        .args(["--force", "--sign", "-"])
+        .arg(copy)
+        .status()
+        .map_err(|error| format!("cannot run codesign: {error}"))?;
+    status
+        .success()
+        .then_some(())
+        .ok_or_else(|| format!("codesign failed for {}", copy.display()))
+}
+
+#[cfg(not(target_os = "macos"))]
+fn sign(_copy: &Path) -> Result<(), String> {
+    Ok(())
+}
+
+/// Removes copy directories whose process is gone (killed before it could clean up).
+fn remove_stale(temp: &Path) {
+    #[cfg(target_os = "linux")]
+    for entry in std::fs::read_dir(temp).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(PREFIX)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let ours = std::fs::metadata(entry.path())
+            .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
+            // SAFETY: getuid has no preconditions and cannot fail.
+            .is_ok_and(|uid| uid == unsafe { libc::getuid() });
+        if ours && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = temp;
+}
+
+static AT_EXIT: OnceLock<PathBuf> = OnceLock::new();
+
+/// Removes `dir` when the process exits normally (return from `main`, `std::process::exit`).
+fn remove_at_exit(dir: &Path) {
+    extern "C" fn remove() {
+        if let Some(dir) = AT_EXIT.get() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+    if AT_EXIT.set(dir.to_path_buf()).is_ok() {
+        // SAFETY: `remove` is an `extern "C"` function that never unwinds (it ignores errors and
+        // only touches a `OnceLock` that is set before registration).
+        unsafe { libc::atexit(remove) };
+    }
+}
+
+/// A loaded library. It is never unloaded: code, vtables or `&'static` data from it may be in use
+/// anywhere in the program for as long as it runs.
+pub struct Library {
+    library: &'static libloading::Library,
+    /// The slots linked into the library (its own functions and those of its hot dependencies).
+    pub slots: &'static [&'static Slot],
+}
+
+impl Library {
+    /// Opens `path` and reads its slot list, after checking it was built against the same
+    /// hotfn-runtime as the host.
+    ///
+    /// # Safety
+    ///
+    /// `path` must be a library built by cargo from the host's own workspace: opening a library
+    /// runs its initialisers, and its `hotfn_slots_v1` must be the function this crate defines.
+    pub unsafe fn open(path: &Path) -> Result<Library, String> {
+        // SAFETY: the caller guarantees the library is ours; its initialisers are those of a
+        // Rust cdylib (std's), which are safe to run.
+        let library = unsafe { libloading::Library::new(path) }
+            .map_err(|error| format!("cannot load {}: {error}", path.display()))?;
+        let library: &'static libloading::Library = Box::leak(Box::new(library));
+        // SAFETY: `hotfn_abi_v1` is defined by every version of this crate with type `AbiFn`.
+        let abi = unsafe { library.get::<AbiFn>(ABI_SYMBOL) }.map_err(|_| {
+            format!(
+                "{} has no hotfn slot list; was it built from a crate using #[hot]?",
+                path.display()
+            )
+        })?;
+        if abi() != ABI {
+            return Err(format!(
+                "{} was built with another version of hotfn-runtime than the running program; \
+                 restart the program",
+                path.display()
+            ));
+        }
+        // SAFETY: the ABI matched, so `hotfn_slots_v1` has type `SlotsFn`.
+        let slots_fn = unsafe { library.get::<SlotsFn>(SLOTS_SYMBOL) }
+            .map_err(|error| format!("{}: {error}", path.display()))?;
+        let mut len = 0;
+        // SAFETY: `len` is a valid `usize` to write.
+        let first = unsafe { slots_fn(&mut len) };
+        // SAFETY: `hotfn_slots_v1` returns the library's linker-built `SLOTS` array, valid for
+        // `len` elements for as long as the library is loaded, which is forever (it is leaked).
+        let slots = unsafe { std::slice::from_raw_parts(first, len) };
+        Ok(Library { library, slots })
+    }
+
+    /// The address of exported function `symbol`, if the library defines it.
+    pub fn function(&self, symbol: &str) -> Option<crate::slot::RawFn> {
+        // SAFETY: the symbol is read as an opaque address, never called here; it is called only
+        // through a slot whose type was checked against this function's signature.
+        let function = unsafe { self.library.get::<*const ()>(symbol) }.ok()?;
+        Some(crate::slot::RawFn::new(*function))
+    }
+}

@@ -1,0 +1,136 @@
+//! The slot that generated code calls through, and the description of each `#[hot]` function.
+//!
+//! These types are shared by the host and every library it loads, so they are `#[repr(C)]` and
+//! their layout is part of [`ABI`], which a library must match before anything of it is used.
+
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+/// A code address: a `#[hot]` function's export, type-erased.
+#[repr(transparent)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct RawFn(*const ());
+
+// SAFETY: a `RawFn` is the address of immutable code; sharing it between threads shares no data.
+unsafe impl Send for RawFn {}
+// SAFETY: as above.
+unsafe impl Sync for RawFn {}
+
+impl RawFn {
+    /// Wraps the address of a function.
+    pub const fn new(address: *const ()) -> RawFn {
+        RawFn(address)
+    }
+
+    /// The address.
+    pub fn address(self) -> *const () {
+        self.0
+    }
+}
+
+/// Everything known at compile time about one `#[hot]` function.
+#[repr(C)]
+#[derive(Debug)]
+pub struct FnInfo {
+    /// The export's symbol name, unique per crate version, file and function.
+    pub symbol: &'static str,
+    /// `module::path::name`, for messages.
+    pub path: &'static str,
+    /// The slot's function type, as tokens: two builds agree on it exactly when the signature is
+    /// unchanged.
+    pub signature: &'static str,
+    /// `CARGO_PKG_NAME` of the crate that defines the function.
+    pub package: &'static str,
+    /// `CARGO_MANIFEST_DIR` of that crate.
+    pub manifest_dir: &'static str,
+    /// Every feature the crate declares, and whether it was enabled in this build.
+    pub features: &'static [(&'static str, bool)],
+    /// The export compiled into this binary.
+    pub local: RawFn,
+}
+
+/// The indirection every call of a `#[hot]` function goes through.
+#[repr(C)]
+#[derive(Debug)]
+pub struct Slot {
+    target: AtomicPtr<()>,
+    info: &'static FnInfo,
+}
+
+impl Slot {
+    /// A slot that starts at `first_call`, a function with the slot's type that asks the runtime
+    /// for the current code (and starts the runtime) on the first call.
+    pub const fn new(info: &'static FnInfo, first_call: *const ()) -> Slot {
+        Slot {
+            target: AtomicPtr::new(first_call as *mut ()),
+            info,
+        }
+    }
+
+    /// The function to call now. This is the whole cost of a `#[hot]` call besides the call.
+    #[inline(always)]
+    pub fn get(&self) -> *const () {
+        self.target.load(Ordering::Acquire)
+    }
+
+    /// Called once per slot, by its first call: starts the runtime if needed, binds the slot to
+    /// the current code and returns it.
+    #[cold]
+    pub fn first_call(&'static self) -> *const () {
+        crate::runtime::first_call(self).address()
+    }
+
+    pub(crate) fn info(&self) -> &'static FnInfo {
+        self.info
+    }
+
+    /// Points the slot at `target`. Calls that already loaded the old value finish in the old
+    /// code, which is why old libraries are never unloaded.
+    pub(crate) fn bind(&self, target: RawFn) {
+        self.target.store(target.0.cast_mut(), Ordering::Release);
+    }
+}
+
+/// Every slot linked into this binary (the host, or a reloaded library: each has its own list).
+#[linkme::distributed_slice]
+pub static SLOTS: [&'static Slot];
+
+/// Identifies everything a library and its host must share for the slot lists to be readable and
+/// the same types to mean the same bytes: this crate's version and the layout of its types.
+pub(crate) const ABI: u64 = {
+    let version = env!("CARGO_PKG_VERSION").as_bytes();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < version.len() {
+        hash = (hash ^ version[i] as u64).wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    hash ^ ((size_of::<Slot>() as u64) << 48) ^ ((size_of::<FnInfo>() as u64) << 56)
+};
+
+/// Symbol of [`hotfn_abi_v1`], looked up in every library before anything else.
+pub(crate) const ABI_SYMBOL: &[u8] = b"hotfn_abi_v1\0";
+/// Symbol of [`hotfn_slots_v1`].
+pub(crate) const SLOTS_SYMBOL: &[u8] = b"hotfn_slots_v1\0";
+
+/// The [`ABI`] this binary was built with.
+#[unsafe(no_mangle)]
+pub extern "C" fn hotfn_abi_v1() -> u64 {
+    ABI
+}
+
+/// This binary's [`SLOTS`], as pointer and length, for the host to read from a loaded library.
+///
+/// # Safety
+///
+/// `len` must be valid for a write of one `usize`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn hotfn_slots_v1(len: *mut usize) -> *const &'static Slot {
+    // SAFETY: the caller promises `len` is writable.
+    unsafe { len.write(SLOTS.len()) };
+    SLOTS.as_ptr()
+}
+
+/// Signature of [`hotfn_slots_v1`].
+pub(crate) type SlotsFn = unsafe extern "C" fn(*mut usize) -> *const &'static Slot;
+/// Signature of [`hotfn_abi_v1`].
+pub(crate) type AbiFn = extern "C" fn() -> u64;

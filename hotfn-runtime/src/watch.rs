@@ -1,0 +1,263 @@
+//! Watching: file events in, "package N changed" out.
+//!
+//! The OS watcher (notify, with its debouncer merging an editor's write-rename dance into one
+//! event) sits at the edge; the decision whether an event is a real change is [`Changes`], pure
+//! and tested without touching the file system.
+
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
+use std::path::{Component, Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use notify_debouncer_full::notify::{RecommendedWatcher, RecursiveMode};
+use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
+
+/// How long the file system must be quiet before a batch of events is handed on. An editor's
+/// save (write to a temporary file, rename over the original) takes a few milliseconds.
+pub const DEBOUNCE: Duration = Duration::from_millis(50);
+
+/// Which watched files changed content since the last look.
+#[derive(Debug)]
+pub struct Changes {
+    /// Package roots, indexed like the packages given to [`Changes::new`].
+    roots: Vec<PathBuf>,
+    /// Never relevant: cargo's target directory.
+    ignored: PathBuf,
+    /// Content hash of every file seen so far.
+    seen: HashMap<PathBuf, u64>,
+}
+
+impl Changes {
+    pub fn new(roots: Vec<PathBuf>, ignored: PathBuf) -> Changes {
+        Changes {
+            roots,
+            ignored,
+            seen: HashMap::new(),
+        }
+    }
+
+    /// The package a path belongs to (the innermost root), if the path can affect a build.
+    pub fn package_of(&self, path: &Path) -> Option<usize> {
+        if path.starts_with(&self.ignored) || !is_source(path) {
+            return None;
+        }
+        let root = (0..self.roots.len())
+            .filter(|&i| path.starts_with(&self.roots[i]))
+            .max_by_key(|&i| self.roots[i].components().count())?;
+        let inside = path.strip_prefix(&self.roots[root]).ok()?;
+        let hidden = inside.components().any(|c| match c {
+            Component::Normal(name) => name.to_string_lossy().starts_with('.'),
+            _ => false,
+        });
+        (!hidden).then_some(root)
+    }
+
+    /// Records a file's current content (`None`: it does not exist) and says which package must
+    /// rebuild because of it. Saving identical content changes nothing.
+    pub fn observe(&mut self, path: &Path, content: Option<&[u8]>) -> Option<usize> {
+        let package = self.package_of(path)?;
+        let new = content.map(hash);
+        let old = match new {
+            Some(hash) => self.seen.insert(path.to_path_buf(), hash),
+            None => self.seen.remove(path),
+        };
+        (old != new).then_some(package)
+    }
+
+    /// Reads every relevant file under the roots, so the first save of an unchanged file is no
+    /// change.
+    pub fn snapshot(&mut self) {
+        let mut pending: Vec<PathBuf> = self.roots.clone();
+        while let Some(dir) = pending.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                if is_dir && !path.starts_with(&self.ignored) && !is_hidden(&path) {
+                    pending.push(path);
+                } else if !is_dir && self.package_of(&path).is_some() {
+                    let content = std::fs::read(&path).ok();
+                    self.observe(&path, content.as_deref());
+                }
+            }
+        }
+    }
+
+    /// The packages whose files changed among `paths`, reading each file once.
+    pub fn changed(&mut self, paths: impl IntoIterator<Item = PathBuf>) -> BTreeSet<usize> {
+        let paths: BTreeSet<PathBuf> = paths.into_iter().collect();
+        paths
+            .iter()
+            .filter_map(|path| {
+                self.package_of(path)?;
+                let content = std::fs::read(path).ok();
+                self.observe(path, content.as_deref())
+            })
+            .collect()
+    }
+}
+
+fn hash(bytes: &[u8]) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    hasher.finish()
+}
+
+fn is_hidden(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+}
+
+/// Files that can change what cargo builds: anything but editor droppings.
+fn is_source(path: &Path) -> bool {
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy()) else {
+        return false;
+    };
+    let backup = name.ends_with('~') || name.ends_with(".swp") || name.ends_with(".swx");
+    let vim_probe = name == "4913";
+    !(name.starts_with('.') || backup || vim_probe || name == "Cargo.lock")
+}
+
+/// The OS watcher; dropping it stops watching.
+pub struct Watcher {
+    _debouncer: Debouncer<RecommendedWatcher, RecommendedCache>,
+    events: mpsc::Receiver<DebounceEventResult>,
+}
+
+impl Watcher {
+    /// Watches every root: its top-level files, and each subdirectory except hidden ones and the
+    /// target directory (which would mean thousands of watches for build output).
+    pub fn start(roots: &[PathBuf], ignored: &Path) -> Result<Watcher, String> {
+        let (sender, events) = mpsc::channel();
+        let mut debouncer = new_debouncer(DEBOUNCE, None, sender)
+            .map_err(|error| format!("cannot start the file watcher: {error}"))?;
+        for root in roots {
+            watch(&mut debouncer, root, RecursiveMode::NonRecursive)?;
+            for entry in std::fs::read_dir(root).into_iter().flatten().flatten() {
+                let path = entry.path();
+                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                let is_target = path.starts_with(ignored) || path.join("CACHEDIR.TAG").exists();
+                if is_dir && !is_target && !is_hidden(&path) {
+                    watch(&mut debouncer, &path, RecursiveMode::Recursive)?;
+                }
+            }
+        }
+        Ok(Watcher {
+            _debouncer: debouncer,
+            events,
+        })
+    }
+
+    /// Waits for the next batch of changed paths, then also takes every batch already waiting.
+    /// `None` when the watcher stopped.
+    pub fn next_batch(&self) -> Option<Vec<PathBuf>> {
+        let first = self.events.recv().ok()?;
+        let batches = std::iter::once(first).chain(self.events.try_iter());
+        let mut paths = Vec::new();
+        for batch in batches {
+            match batch {
+                Ok(events) => paths.extend(events.into_iter().flat_map(|e| e.event.paths)),
+                Err(errors) => {
+                    for error in errors {
+                        crate::report::warning(&format!("file watcher: {error}"));
+                    }
+                }
+            }
+        }
+        Some(paths)
+    }
+}
+
+fn watch(
+    debouncer: &mut Debouncer<RecommendedWatcher, RecommendedCache>,
+    path: &Path,
+    mode: RecursiveMode,
+) -> Result<(), String> {
+    debouncer
+        .watch(path, mode)
+        .map_err(|error| format!("cannot watch {}: {error}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn changes() -> Changes {
+        Changes::new(
+            vec!["/w".into(), "/w/crates/physics".into()],
+            "/w/target".into(),
+        )
+    }
+
+    #[test]
+    fn paths_belong_to_the_innermost_package() {
+        let c = changes();
+        assert_eq!(c.package_of(Path::new("/w/src/lib.rs")), Some(0));
+        assert_eq!(c.package_of(Path::new("/w/Cargo.toml")), Some(0));
+        assert_eq!(
+            c.package_of(Path::new("/w/crates/physics/src/lib.rs")),
+            Some(1)
+        );
+        assert_eq!(c.package_of(Path::new("/elsewhere/src/lib.rs")), None);
+    }
+
+    #[test]
+    fn build_output_and_editor_files_are_ignored() {
+        let c = changes();
+        for path in [
+            "/w/target/debug/libgame.so",
+            "/w/.git/index",
+            "/w/src/.lib.rs.swp",
+            "/w/src/lib.rs~",
+            "/w/src/4913",
+            "/w/Cargo.lock",
+        ] {
+            assert_eq!(c.package_of(Path::new(path)), None, "{path}");
+        }
+    }
+
+    #[test]
+    fn only_content_changes_count() {
+        // (path, content after the event) → package to rebuild
+        let table: &[(&str, Option<&str>, Option<usize>)] = &[
+            ("/w/src/lib.rs", Some("fn a() {}"), Some(0)), // first sight, no snapshot
+            ("/w/src/lib.rs", Some("fn a() {}"), None),    // saved again, same bytes
+            ("/w/src/lib.rs", Some("fn a() { }"), Some(0)),
+            ("/w/src/lib.rs", None, Some(0)), // deleted
+            ("/w/src/lib.rs", None, None),    // still deleted
+            ("/w/src/lib.rs", Some("fn a() { }"), Some(0)), // restored
+            ("/w/target/x.rs", Some("x"), None),
+            ("/w/crates/physics/src/lib.rs", Some("x"), Some(1)),
+        ];
+        let mut c = changes();
+        for (i, (path, content, expected)) in table.iter().enumerate() {
+            let got = c.observe(Path::new(path), content.map(str::as_bytes));
+            assert_eq!(got, *expected, "row {i}: {path} {content:?}");
+        }
+    }
+
+    #[test]
+    fn a_batch_rebuilds_each_package_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        std::fs::create_dir(root.join("src")).unwrap();
+        std::fs::write(root.join("src/lib.rs"), "fn a() {}").unwrap();
+        std::fs::write(root.join("src/m.rs"), "fn b() {}").unwrap();
+        let mut c = Changes::new(vec![root.clone()], root.join("target"));
+        c.snapshot();
+        // Ten events for the same unchanged files: nothing to do.
+        let same = (0..10).map(|_| root.join("src/lib.rs"));
+        assert!(c.changed(same).is_empty());
+        std::fs::write(root.join("src/lib.rs"), "fn a() { 1; }").unwrap();
+        std::fs::write(root.join("src/m.rs"), "fn b() { 2; }").unwrap();
+        let both = [
+            root.join("src/lib.rs"),
+            root.join("src/m.rs"),
+            root.join("src/lib.rs"),
+        ];
+        assert_eq!(c.changed(both), BTreeSet::from([0]));
+    }
+}
