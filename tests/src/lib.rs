@@ -1,1 +1,279 @@
+//! Harness for the end-to-end tests: copy a fixture project to a temporary directory, run it with
+//! cargo as a user would, edit its sources while it runs, and wait for what it prints.
+//!
+//! Every fixture copy gets its own package and library name, so tests running at once never share
+//! a build output; all of them share one target directory, so dependencies compile once.
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Time allowed for the first build of a fixture (dependencies may compile from scratch).
+pub const START: Duration = Duration::from_secs(900);
+/// Time allowed for a reload to show up after an edit.
+pub const RELOAD: Duration = Duration::from_secs(180);
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The target directory shared by every fixture of every test.
+pub fn shared_target_dir() -> PathBuf {
+    workspace().join("target").join("e2e")
+}
+
+/// A private copy of a fixture project.
+pub struct Fixture {
+    dir: tempfile::TempDir,
+    /// The package name of this copy, e.g. `hotfn-fixture-reload`.
+    pub package: String,
+}
+
+impl Fixture {
+    /// Copies `tests/fixtures/<template>`, naming the copy's package `hotfn-fixture-<name>`.
+    pub fn new(template: &str, name: &str) -> Fixture {
+        let dir = tempfile::Builder::new()
+            .prefix("hotfn-e2e-")
+            .tempdir()
+            .unwrap();
+        let source = workspace().join("tests/fixtures").join(template);
+        let package = format!("hotfn-fixture-{name}");
+        let runtime = workspace().join("hotfn-runtime");
+        copy_tree(&source, dir.path(), &|text| {
+            text.replace("../../../hotfn-runtime", runtime.to_str().unwrap())
+                .replace("hotfn-fixture", &package)
+                .replace("hotfn_fixture", &package.replace('-', "_"))
+        });
+        std::fs::copy(
+            workspace().join("Cargo.lock"),
+            dir.path().join("Cargo.lock"),
+        )
+        .unwrap();
+        Fixture { dir, package }
+    }
+
+    /// A path inside the copy.
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    /// Replaces `from` (which must occur) by `to` in a file of the copy, in one write.
+    pub fn edit(&self, relative: &str, from: &str, to: &str) {
+        let path = self.path(relative);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains(from),
+            "{relative} does not contain {from:?}:\n{text}"
+        );
+        std::fs::write(&path, text.replace(from, to)).unwrap();
+    }
+
+    /// `cargo <args>` in the copy, with the shared target directory.
+    pub fn cargo(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("CARGO_TARGET_DIR", shared_target_dir())
+            .env_remove("RUSTFLAGS")
+            .env("NO_COLOR", "1");
+        command
+    }
+
+    /// Starts `cargo run <args>` and collects what it prints.
+    pub fn run(&self, args: &[&str]) -> App {
+        let mut all = vec!["run"];
+        all.extend_from_slice(args);
+        App::spawn(self.cargo(&all))
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path, rewrite: &dyn Fn(&str) -> String) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target, rewrite);
+        } else {
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            std::fs::write(target, rewrite(&text)).unwrap();
+        }
+    }
+}
+
+/// A running program and everything it printed so far, as `out| line` and `err| line`.
+pub struct App {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl App {
+    fn spawn(mut command: Command) -> App {
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("cannot run cargo");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        collect(child.stdout.take().unwrap(), "out", &lines);
+        collect(child.stderr.take().unwrap(), "err", &lines);
+        let stdin = child.stdin.take();
+        App {
+            child,
+            stdin,
+            lines,
+        }
+    }
+
+    /// Everything printed so far.
+    pub fn output(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// Waits until a line printed after the first `skip` lines satisfies `matches`, and returns
+    /// it with its index. Fails with the whole output when `within` runs out or the program ends.
+    pub fn wait_for(
+        &mut self,
+        what: &str,
+        skip: usize,
+        within: Duration,
+        matches: impl Fn(&str) -> bool,
+    ) -> (usize, String) {
+        let deadline = Instant::now() + within;
+        loop {
+            let lines = self.output();
+            if let Some((i, line)) = lines
+                .iter()
+                .enumerate()
+                .skip(skip)
+                .find(|(_, l)| matches(l))
+            {
+                return (i, line.clone());
+            }
+            let exited = self.child.try_wait().unwrap();
+            if exited.is_some() || Instant::now() > deadline {
+                // Let the readers catch up with the last lines before showing them.
+                std::thread::sleep(Duration::from_millis(200));
+                panic!(
+                    "timed out waiting for {what} (program exited: {exited:?})\n--- output ---\n{}",
+                    self.output().join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits for a frame line (`out| frame=...`) after `skip` that satisfies `matches`.
+    pub fn wait_for_frame(
+        &mut self,
+        what: &str,
+        skip: usize,
+        within: Duration,
+        matches: impl Fn(&Frame) -> bool,
+    ) -> (usize, Frame) {
+        let (i, line) = self.wait_for(what, skip, within, |line| {
+            Frame::parse(line).is_some_and(|f| matches(&f))
+        });
+        (i, Frame::parse(&line).unwrap())
+    }
+
+    /// Number of lines printed so far.
+    pub fn len(&self) -> usize {
+        self.lines.lock().unwrap().len()
+    }
+
+    /// Whether nothing was printed yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Writes a line to the program's standard input.
+    pub fn send(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().unwrap();
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Fails with the whole output.
+    pub fn fail(&self, why: &str) -> ! {
+        panic!("{why}\n--- output ---\n{}", self.output().join("\n"))
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn collect(stream: impl Read + Send + 'static, tag: &'static str, lines: &Arc<Mutex<Vec<String>>>) {
+    let lines = Arc::clone(lines);
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            lines.lock().unwrap().push(format!("{tag}| {line}"));
+        }
+    });
+}
+
+/// One line of the `basic` fixture's output: `frame=3 pid=10 bumps=4 label=[...] ...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// The whole line, without the `out| ` tag.
+    pub line: String,
+}
+
+impl Frame {
+    /// Parses a tagged output line, if it is a frame line.
+    pub fn parse(line: &str) -> Option<Frame> {
+        let line = line.strip_prefix("out| ")?;
+        line.starts_with("frame=").then(|| Frame {
+            line: line.to_owned(),
+        })
+    }
+
+    /// The value of `key=value` (up to the next space; `label` is bracketed).
+    pub fn get(&self, key: &str) -> &str {
+        let start = self
+            .line
+            .find(&format!("{key}="))
+            .map(|i| i + key.len() + 1);
+        let Some(start) = start else {
+            panic!("no {key} in {}", self.line)
+        };
+        let rest = &self.line[start..];
+        if let Some(bracketed) = rest.strip_prefix('[') {
+            return &bracketed[..bracketed.find(']').unwrap()];
+        }
+        rest.split(' ').next().unwrap()
+    }
+
+    /// A numeric value.
+    pub fn number(&self, key: &str) -> u64 {
+        self.get(key)
+            .parse()
+            .unwrap_or_else(|_| panic!("{key} is not a number in {}", self.line))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_parse() {
+        let frame = Frame::parse("out| frame=3 pid=10 bumps=4 label=[label-v1 3] late=-").unwrap();
+        assert_eq!(frame.number("frame"), 3);
+        assert_eq!(frame.get("label"), "label-v1 3");
+        assert_eq!(frame.get("late"), "-");
+        assert!(Frame::parse("err| frame=3").is_none());
+    }
+}

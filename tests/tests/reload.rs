@@ -1,0 +1,259 @@
+//! End-to-end: start the `basic` fixture with `cargo run --features hot`, edit its sources while
+//! it runs, and check what the same process prints next.
+
+use hotfn_tests::{App, Fixture, RELOAD, START};
+
+/// Starts the fixture and waits until it runs and the runtime watches its sources.
+fn start(fixture: &Fixture) -> App {
+    let mut app = fixture.run(&["--features", "hot"]);
+    app.wait_for_frame("the first frame", 0, START, |_| true);
+    app.wait_for("the runtime to watch", 0, START, |l| {
+        l.starts_with("err| [hotfn] watching")
+    });
+    app
+}
+
+/// The index of the line that announces reload number `version`.
+fn wait_for_reload(app: &mut App, skip: usize, version: u32) -> usize {
+    let announce = format!(" v{version}: ");
+    app.wait_for(&format!("reload v{version}"), skip, RELOAD, |l| {
+        l.starts_with("err| [hotfn] reloaded") && l.contains(&announce)
+    })
+    .0
+}
+
+#[test]
+fn an_edit_runs_in_the_same_process_with_its_state() {
+    let fixture = Fixture::new("basic", "edit");
+    let mut app = start(&fixture);
+    let (_, before) = app.wait_for_frame("a frame", 0, RELOAD, |f| f.number("frame") >= 3);
+    assert_eq!(
+        before.get("label"),
+        format!("label-v1 {}", before.number("frame"))
+    );
+    assert_eq!(before.number("bumps"), before.number("frame") + 1);
+
+    // One save that changes every shape of function at once: one build, one reload.
+    let mark = app.len();
+    fixture.edit("src/lib.rs", "label-v1", "label-v2");
+    fixture.edit(
+        "src/shapes.rs",
+        "values.iter().sum()",
+        "values.iter().sum::<i64>() * 10",
+    );
+    fixture.edit("src/shapes.rs", "*counter += 1", "*counter += 100");
+    fixture.edit(
+        "src/shapes.rs",
+        "if b.len() > a.len() { b } else { a }",
+        "if b.len() > a.len() { a } else { b }",
+    );
+    fixture.edit(
+        "src/shapes.rs",
+        "text.split_whitespace().next()",
+        "text.split_whitespace().last()",
+    );
+    fixture.edit(
+        "src/shapes.rs",
+        "split_off(at.min",
+        "split_off((at + 1).min",
+    );
+    let reloaded = wait_for_reload(&mut app, mark, 1);
+    let (_, after) = app.wait_for_frame("new code", reloaded, RELOAD, |f| {
+        f.get("label").starts_with("label-v2")
+    });
+    let (_, next) = app.wait_for_frame("the frame after", reloaded, RELOAD, |f| {
+        f.number("frame") == after.number("frame") + 1
+    });
+
+    assert_eq!(
+        after.get("pid"),
+        before.get("pid"),
+        "the process must not restart"
+    );
+    assert!(
+        after.number("frame") > before.number("frame"),
+        "the frame counter must go on"
+    );
+    assert_eq!(
+        after.get("label"),
+        format!("label-v2 {}", after.number("frame"))
+    );
+    assert_eq!(after.get("sum"), "60", "slice argument");
+    assert_eq!(after.get("longest"), "ab", "explicit lifetimes");
+    assert_eq!(
+        after.get("word"),
+        "Some(\"world\")",
+        "elided lifetime in Option<&str>"
+    );
+    assert_eq!(
+        after.get("split"),
+        "2/[3,",
+        "by-value Vec and tuple pattern; returned tuple"
+    );
+    assert_eq!(
+        next.number("bumps"),
+        after.number("bumps") + 100,
+        "&mut argument"
+    );
+    assert!(
+        after.number("bumps") > before.number("bumps"),
+        "host state survives"
+    );
+    let rebuilt = app.output()[mark..]
+        .iter()
+        .filter(|l| l.contains("[hotfn] reloaded"))
+        .count();
+    if rebuilt != 1 {
+        app.fail(&format!("one save should give one reload, saw {rebuilt}"));
+    }
+}
+
+#[test]
+fn a_compile_error_keeps_the_old_code_until_fixed() {
+    let fixture = Fixture::new("basic", "broken");
+    let mut app = start(&fixture);
+    let mark = app.len();
+    fixture.edit(
+        "src/lib.rs",
+        "format!(\"label-v1 {frame}\")",
+        "format!(\"label-v2 {frame}\") + 1u8",
+    );
+    let (failed, _) = app.wait_for("the build failure", mark, RELOAD, |l| {
+        l.contains("[hotfn] build of")
+    });
+    let shown = app.output()[mark..failed].join("\n");
+    assert!(
+        shown.contains("error[E0308]") || shown.contains("error[E0277]"),
+        "diagnostics shown:\n{shown}"
+    );
+    assert!(
+        shown.contains("src/lib.rs"),
+        "diagnostics point at the file:\n{shown}"
+    );
+    // The program goes on with the previous code.
+    let (_, frame) = app.wait_for_frame("frames after the failure", failed, RELOAD, |_| true);
+    let (_, later) = app.wait_for_frame("more frames", failed, RELOAD, |f| {
+        f.number("frame") > frame.number("frame") + 5
+    });
+    assert_eq!(
+        later.get("label"),
+        format!("label-v1 {}", later.number("frame"))
+    );
+
+    fixture.edit(
+        "src/lib.rs",
+        "format!(\"label-v2 {frame}\") + 1u8",
+        "format!(\"label-v3 {frame}\")",
+    );
+    let reloaded = wait_for_reload(&mut app, failed, 1);
+    let (_, fixed) = app.wait_for_frame("the fixed code", reloaded, RELOAD, |f| {
+        f.get("label").starts_with("label-v3")
+    });
+    assert_eq!(fixed.get("pid"), frame.get("pid"));
+}
+
+#[test]
+fn a_function_first_called_after_a_reload_runs_the_new_code() {
+    let fixture = Fixture::new("basic", "late");
+    let mut app = start(&fixture);
+    let (_, frame) = app.wait_for_frame("a frame", 0, RELOAD, |_| true);
+    assert_eq!(frame.get("late"), "-", "late() is not called before we ask");
+    let mark = app.len();
+    fixture.edit("src/lib.rs", "x + 1", "x + 1_000_000");
+    let reloaded = wait_for_reload(&mut app, mark, 1);
+    app.send("late");
+    let (_, called) = app.wait_for_frame("late() to be called", reloaded, RELOAD, |f| {
+        f.get("late") != "-"
+    });
+    assert_eq!(called.number("late"), called.number("frame") + 1_000_000);
+}
+
+#[test]
+fn saving_identical_content_does_not_rebuild() {
+    let fixture = Fixture::new("basic", "same");
+    let mut app = start(&fixture);
+    let text = std::fs::read_to_string(fixture.path("src/lib.rs")).unwrap();
+    let mark = app.len();
+    for _ in 0..3 {
+        std::fs::write(fixture.path("src/lib.rs"), &text).unwrap();
+    }
+    // Then a real change: it must be the first thing the runtime reacts to, as reload v1.
+    fixture.edit("src/lib.rs", "label-v1", "label-v2");
+    wait_for_reload(&mut app, mark, 1);
+    let (_, frame) = app.wait_for_frame("new code", mark, RELOAD, |f| {
+        f.get("label").starts_with("label-v2")
+    });
+    let reactions: Vec<_> = app.output()[mark..]
+        .iter()
+        .filter(|l| l.starts_with("err| [hotfn]"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        reactions.len(),
+        1,
+        "only the real change reloads: {reactions:#?}"
+    );
+    assert!(frame.number("bumps") > 0);
+}
+
+#[test]
+fn without_the_feature_nothing_of_the_loader_is_built() {
+    let fixture = Fixture::new("basic", "static");
+    let tree = fixture
+        .cargo(&["tree", "-e", "normal", "--prefix", "none"])
+        .output()
+        .unwrap();
+    assert!(
+        tree.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tree.stderr)
+    );
+    let tree = String::from_utf8(tree.stdout).unwrap();
+    assert!(tree.contains("hotfn-runtime"), "{tree}");
+    for loader in ["libloading", "notify", "linkme", "cargo_metadata"] {
+        assert!(
+            !tree.contains(loader),
+            "{loader} in the dependency tree without the feature:\n{tree}"
+        );
+    }
+
+    let binary = |args: &[&str], profile: &str| {
+        let build = fixture.cargo(args).output().unwrap();
+        assert!(
+            build.status.success(),
+            "{}",
+            String::from_utf8_lossy(&build.stderr)
+        );
+        let path = hotfn_tests::shared_target_dir()
+            .join(profile)
+            .join(&fixture.package);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let contains = |haystack: &[u8], needle: &str| {
+        haystack
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+    };
+    let markers = [
+        "__hotfn_v1_",
+        "hotfn_slots_v1",
+        "libloading",
+        "linkme_SLOTS",
+    ];
+
+    // The check must be able to fail: the hot build has every marker.
+    let hot = binary(&["build", "--features", "hot"], "debug");
+    for marker in markers {
+        assert!(
+            contains(&hot, marker),
+            "{marker} missing from the hot build: the check is broken"
+        );
+    }
+    let release = binary(&["build", "--release"], "release");
+    for marker in markers {
+        assert!(
+            !contains(&release, marker),
+            "{marker} found in the release build"
+        );
+    }
+}
