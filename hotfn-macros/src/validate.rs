@@ -73,13 +73,13 @@ fn check_signature(sig: &Signature, errors: &mut Errors) {
             }
         }
     }
-    if let ReturnType::Type(_, ty) = &sig.output {
-        if let Some(span) = find_impl_trait(ty) {
-            errors.push_span(
-                span,
-                "#[hot] does not support returning `impl Trait`: the compiler picks the real type, which may change with an edit. Return a concrete type or `Box<dyn Trait>`",
-            );
-        }
+    if let ReturnType::Type(_, ty) = &sig.output
+        && let Some(span) = find_impl_trait(ty)
+    {
+        errors.push_span(
+            span,
+            "#[hot] does not support returning `impl Trait`: the compiler picks the real type, which may change with an edit. Return a concrete type or `Box<dyn Trait>`",
+        );
     }
 }
 
