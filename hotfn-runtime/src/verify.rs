@@ -18,10 +18,11 @@ pub struct Plan {
     pub missing: Vec<&'static str>,
 }
 
-/// A function whose signature changed.
+/// A function whose signature changed, or whose symbol now names a function elsewhere.
 #[derive(Debug, PartialEq)]
 pub struct Mismatch {
     pub path: &'static str,
+    /// What differs: the signature, or (for a function that moved) the path.
     pub running: &'static str,
     pub built: &'static str,
 }
@@ -40,6 +41,14 @@ pub fn check(
         .iter()
         .filter_map(|new| {
             let old = known.get(new.symbol)?;
+            if old.path != new.path {
+                // Same symbol, another function: same-named functions in one file were reordered.
+                return Some(Mismatch {
+                    path: old.path,
+                    running: old.path,
+                    built: new.path,
+                });
+            }
             (old.signature != new.signature).then_some(Mismatch {
                 path: new.path,
                 running: old.signature,

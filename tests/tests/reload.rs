@@ -169,19 +169,30 @@ fn a_function_first_called_after_a_reload_runs_the_new_code() {
 }
 
 #[test]
-fn saving_identical_content_does_not_rebuild() {
+fn identical_saves_do_not_rebuild_and_an_editor_save_rebuilds_once() {
     let fixture = Fixture::new("basic", "same");
     let mut app = start(&fixture);
-    let text = std::fs::read_to_string(fixture.path("src/lib.rs")).unwrap();
+    let lib = fixture.path("src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
     let mark = app.len();
     for _ in 0..3 {
-        std::fs::write(fixture.path("src/lib.rs"), &text).unwrap();
+        std::fs::write(&lib, &text).unwrap();
     }
-    // Then a real change: it must be the first thing the runtime reacts to, as reload v1.
-    fixture.edit("src/lib.rs", "label-v1", "label-v2");
+    // Then a real change, saved as vim does: swap file, backup, write a new file, rename it over
+    // the original. It must be the only thing the runtime reacts to, as reload v1.
+    std::fs::write(fixture.path("src/.lib.rs.swp"), "swap").unwrap();
+    std::fs::write(fixture.path("src/lib.rs~"), &text).unwrap();
+    let new = fixture.path("src/lib.rs.new");
+    std::fs::write(&new, text.replace("label-v1", "label-v2")).unwrap();
+    std::fs::rename(&new, &lib).unwrap();
+    std::fs::remove_file(fixture.path("src/.lib.rs.swp")).unwrap();
     wait_for_reload(&mut app, mark, 1);
     let (_, frame) = app.wait_for_frame("new code", mark, RELOAD, |f| {
         f.get("label").starts_with("label-v2")
+    });
+    // Give a second, spurious build time to show up before counting.
+    app.wait_for_frame("a few more frames", mark, RELOAD, |f| {
+        f.number("frame") > frame.number("frame") + 20
     });
     let reactions: Vec<_> = app.output()[mark..]
         .iter()
@@ -193,7 +204,6 @@ fn saving_identical_content_does_not_rebuild() {
         1,
         "only the real change reloads: {reactions:#?}"
     );
-    assert!(frame.number("bumps") > 0);
 }
 
 #[test]
