@@ -179,8 +179,11 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
             #call
         }
 
+        // In a reloaded library (built with `--cfg hotfn_reloaded`) the runtime binds every slot
+        // before any call, so the slot starts at the export: nothing there references the runtime,
+        // and the linker leaves it (and its dependencies) out of the library.
         #[doc(hidden)]
-        #[allow(non_upper_case_globals, dead_code)]
+        #[allow(non_upper_case_globals, dead_code, unexpected_cfgs)]
         static #slot: #private::Slot = #private::Slot::new(
             &#private::FnInfo {
                 symbol: #export_name,
@@ -191,7 +194,11 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
                 features: &[#((#features, ::core::cfg!(feature = #features))),*],
                 local: #private::RawFn::new(#export as *const ()),
             },
-            #first_call as *const (),
+            if ::core::cfg!(hotfn_reloaded) {
+                #export as *const ()
+            } else {
+                #first_call as *const ()
+            },
         );
 
         const _: () = {

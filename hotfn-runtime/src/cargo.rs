@@ -81,6 +81,8 @@ impl HostBuild {
         } else {
             command.args(["--features", "hot"]);
         }
+        // Tells the expansion it is building a reloaded library; see `hotfn_macros::expand`.
+        command.args(["--", "--cfg", "hotfn_reloaded"]);
         command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -290,6 +292,7 @@ mod tests {
             args.contains("--no-default-features --features hot,fast"),
             "{args}"
         );
+        assert!(args.ends_with("-- --cfg hotfn_reloaded"), "{args}");
         assert_eq!(command.get_current_dir(), Some(Path::new("/w/game")));
     }
 

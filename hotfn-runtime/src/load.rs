@@ -23,8 +23,12 @@ impl CopyDir {
     /// Creates a fresh private directory (and removes those of dead processes).
     pub fn create() -> Result<CopyDir, String> {
         remove_stale(&std::env::temp_dir());
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("{PREFIX}{}-", std::process::id()))
+        let prefix = format!("{PREFIX}{}-", std::process::id());
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix);
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+        let dir = builder
             .tempdir()
             .map_err(|error| {
                 format!(
@@ -46,11 +50,13 @@ impl CopyDir {
         let name = format!("{stem}.{}{}", self.copies, std::env::consts::DLL_SUFFIX);
         let copy = self.dir.join(name);
         if !self.dir.is_dir() {
-            // Someone removed it while we run: make it again, still private.
-            std::fs::DirBuilder::new()
+            // Someone removed it while we run: make it again, private from the start.
+            let mut builder = std::fs::DirBuilder::new();
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder
                 .recursive(true)
                 .create(&self.dir)
-                .and_then(|()| restrict(&self.dir))
                 .map_err(|error| format!("cannot recreate {}: {error}", self.dir.display()))?;
         }
         copy_new(library, &copy).map_err(|error| {
@@ -73,17 +79,6 @@ fn copy_new(from: &Path, to: &Path) -> std::io::Result<()> {
         .create_new(true)
         .open(to)?;
     std::io::copy(&mut source, &mut target)?;
-    Ok(())
-}
-
-#[cfg(unix)]
-fn restrict(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-}
-
-#[cfg(not(unix))]
-fn restrict(_dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 

@@ -195,6 +195,17 @@ impl App {
         self.len() == 0
     }
 
+    /// Waits for the program to exit by itself.
+    pub fn wait_for_exit(&mut self, within: Duration) {
+        let deadline = Instant::now() + within;
+        while self.child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                self.fail("the program did not exit");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Writes a line to the program's standard input.
     pub fn send(&mut self, line: &str) {
         let stdin = self.stdin.as_mut().unwrap();

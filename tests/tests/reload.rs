@@ -207,6 +207,42 @@ fn identical_saves_do_not_rebuild_and_an_editor_save_rebuilds_once() {
 }
 
 #[test]
+fn library_copies_are_private_and_removed_at_exit() {
+    let fixture = Fixture::new("basic", "cleanup");
+    let mut app = start(&fixture);
+    let (_, frame) = app.wait_for_frame("a frame", 0, RELOAD, |_| true);
+    let mark = app.len();
+    fixture.edit("src/lib.rs", "label-v1", "label-v2");
+    wait_for_reload(&mut app, mark, 1);
+    let prefix = format!("hotfn-{}-", frame.get("pid"));
+    let copies = || -> Vec<std::path::PathBuf> {
+        let entries = std::fs::read_dir(std::env::temp_dir()).unwrap().flatten();
+        entries
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+            .map(|e| e.path())
+            .collect()
+    };
+    let dirs = copies();
+    assert_eq!(dirs.len(), 1, "one private directory per process: {dirs:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&dirs[0]).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "copies must not be readable by others");
+    }
+    let libraries = std::fs::read_dir(&dirs[0]).unwrap().count();
+    assert_eq!(libraries, 1, "one copy per reload");
+
+    app.send("quit");
+    app.wait_for_exit(hotfn_tests::RELOAD);
+    assert!(
+        copies().is_empty(),
+        "copies left behind after exit: {:?}",
+        copies()
+    );
+}
+
+#[test]
 fn without_the_feature_nothing_of_the_loader_is_built() {
     let fixture = Fixture::new("basic", "static");
     let tree = fixture
