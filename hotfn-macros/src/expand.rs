@@ -7,7 +7,7 @@ use syn::{Attribute, FnArg, Ident, Pat, PatIdent, PatType, Signature};
 
 use crate::parse::{Args, HotFn};
 use crate::symbol::{self, Site};
-use crate::{features, validate};
+use crate::{features, layout, validate};
 
 /// Entry point: arguments and item tokens in, item tokens out. Errors come back as
 /// `compile_error!` next to the unchanged function, so the rest of the crate still compiles.
@@ -75,6 +75,10 @@ struct Parts {
     stub_sig: Signature,
     /// The names the stub passes on, in order.
     arg_names: Vec<Ident>,
+    /// The argument types, in order.
+    arg_types: Vec<syn::Type>,
+    /// Which arguments are `&mut` references (reborrowed, not copied, for a repeated call).
+    mutable_refs: Vec<bool>,
     /// `unsafe extern "C-unwind" fn(&'a T, u32) -> R`: the type of the slot's value, as written
     /// inside the stub, where the function's own lifetimes are in scope.
     fn_type: TokenStream,
@@ -108,7 +112,7 @@ impl Parts {
                 subpat: None,
             });
             arg_names.push(name);
-            arg_types.push(ty.clone());
+            arg_types.push((**ty).clone());
         }
         let lifetimes: Vec<_> = sig.generics.lifetimes().map(|l| &l.lifetime).collect();
         let binder = (!lifetimes.is_empty()).then(|| quote!(for<#(#lifetimes),*>));
@@ -116,9 +120,15 @@ impl Parts {
         let output = &sig.output;
         let fn_type = quote!(#unsafety extern "C-unwind" fn(#(#arg_types),*) #output);
         let signature = quote!(#binder #fn_type).to_string();
+        let mutable_refs = arg_types
+            .iter()
+            .map(|ty| matches!(ty, syn::Type::Reference(r) if r.mutability.is_some()))
+            .collect();
         Parts {
             stub_sig,
             arg_names,
+            arg_types,
+            mutable_refs,
             fn_type,
             signature,
         }
@@ -135,6 +145,8 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
     let Parts {
         stub_sig,
         arg_names,
+        arg_types,
+        mutable_refs,
         fn_type,
         signature,
     } = Parts::new(sig);
@@ -144,22 +156,63 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
     let generics = &sig.generics;
     let where_clause = &sig.generics.where_clause;
     let inputs = &sig.inputs;
-    let stub_inputs = &stub_sig.inputs;
+    let stub_inputs = stub_sig.inputs.iter();
+    let stub_inputs_again = stub_sig.inputs.iter();
+    let stub_inputs_third = stub_sig.inputs.iter();
     let output = &sig.output;
+    let value = match output {
+        syn::ReturnType::Default => quote!(()),
+        syn::ReturnType::Type(_, ty) => quote!(#ty),
+    };
     let unsafety = &sig.unsafety;
     let private = quote!(#krate::__private);
-    let call = match unsafety {
-        // SAFETY (generated): the caller of this `unsafe fn` upholds its contract, which the
-        // reloaded body shares.
-        Some(_) => quote!(unsafe { __hotfn_f(#(#arg_names),*) }),
-        None => quote!(__hotfn_f(#(#arg_names),*)),
+    let option = quote!(::core::option::Option);
+    // Calls of an `unsafe fn` are made in `unsafe` blocks: the caller of the stub upholds the
+    // function's contract, which every version of its body shares.
+    let unsafe_call = |call: TokenStream| match unsafety {
+        Some(_) => quote!(unsafe { #call }),
+        None => call,
     };
+    let ident = &sig.ident;
+    let export = format_ident!("__hotfn_export_{}", ident);
+    let entry = format_ident!("__hotfn_entry_{}", ident);
+    let guard = format_ident!("__hotfn_guard_{}", ident);
+    let first_call = format_ident!("__hotfn_first_call_{}", ident);
+    let slot = format_ident!("__HOTFN_SLOT_{}", ident);
     let linkme = quote!(#private::linkme);
-    let export = format_ident!("__hotfn_export_{}", sig.ident);
-    let first_call = format_ident!("__hotfn_first_call_{}", sig.ident);
-    let slot = format_ident!("__HOTFN_SLOT_{}", sig.ident);
-    // The export, trampoline and slot sit beside the stub rather than inside it: items nested in
-    // a function may not reuse its lifetime names, and the export must keep the user's.
+    let entry_type = quote! {
+        #unsafety extern "C-unwind" fn(#(#arg_types,)* *mut #option<#private::Panicked>) -> #option<#value>
+    };
+    let layout_types = layout::types(sig);
+
+    let call_slot = unsafe_call(quote!(__hotfn_f(#(#arg_names),*)));
+    let call_export = unsafe_call(quote!(#export(#(#arg_names),*)));
+
+    // What the guard passes to the other binary, and keeps to repeat the call after a rollback:
+    // a copy of each `Copy` argument, a reborrow of each `&mut` (unless the result may borrow
+    // from it, which would keep the reborrow alive), nothing of other owned arguments.
+    let result_borrows = output_borrows(output);
+    let mut kept_names = Vec::new();
+    let mut kept_sources = Vec::new();
+    let mut first_args = Vec::new();
+    let mut repeat_args = Vec::new();
+    for (index, (name, &mutable)) in arg_names.iter().zip(&mutable_refs).enumerate() {
+        if mutable && !result_borrows {
+            first_args.push(quote!(&mut *#name));
+            repeat_args.push(quote!(#name));
+        } else {
+            let kept = format_ident!("__hotfn_kept{}", index);
+            kept_names.push(kept.clone());
+            kept_sources.push(name.clone());
+            first_args.push(quote!(#name));
+            repeat_args.push(quote!(#kept));
+        }
+    }
+    let call_entry = unsafe_call(quote!(__hotfn_call(#(#first_args,)* &mut __hotfn_panicked)));
+    let call_repeat = unsafe_call(quote!(__hotfn_f(#(#repeat_args),*)));
+
+    // The export, entry, guard, trampoline and slot sit beside the stub rather than inside it:
+    // items nested in a function may not reuse its lifetime names, and they must keep the user's.
     quote! {
         #(#export_attrs)*
         #[doc(hidden)]
@@ -167,16 +220,65 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
         #[unsafe(export_name = #export_name)]
         #unsafety extern "C-unwind" fn #export #generics (#inputs) #output #where_clause #body
 
+        /// Calls the export for another binary, catching a panic with this binary's std.
+        #[doc(hidden)]
+        #[allow(improper_ctypes_definitions, dead_code)]
+        #unsafety extern "C-unwind" fn #entry #generics (
+            #(#stub_inputs,)*
+            __hotfn_panicked: *mut #option<#private::Panicked>,
+        ) -> #option<#value> #where_clause {
+            let __hotfn_scope = #private::EntryScope::enter();
+            match ::std::panic::catch_unwind(::core::panic::AssertUnwindSafe(|| #call_export)) {
+                ::core::result::Result::Ok(__hotfn_value) => #option::Some(__hotfn_value),
+                ::core::result::Result::Err(__hotfn_payload) => {
+                    let __hotfn_report = #private::Panicked::from_payload(__hotfn_payload);
+                    // SAFETY: guards pass a pointer to a local `Option<Panicked>`.
+                    unsafe { *__hotfn_panicked = #option::Some(__hotfn_report) };
+                    #option::None
+                }
+            }
+        }
+
+        /// Calls another binary's entry; see `hotfn_runtime`'s `guard` module.
+        #[doc(hidden)]
+        #[allow(improper_ctypes_definitions, dead_code, unreachable_patterns, unused_imports)]
+        #unsafety extern "C-unwind" fn #guard #generics (#(#stub_inputs_again,)*) #output #where_clause {
+            use #private::{KeepCopy as _, KeepNone as _};
+            let __hotfn_entry = #slot.remote();
+            // SAFETY: the runtime binds the guard only together with an entry of this function,
+            // whose type is `#entry_type` in every binary (fingerprints are checked on load).
+            let __hotfn_call = unsafe {
+                ::core::mem::transmute::<*const (), #entry_type>(__hotfn_entry.address())
+            };
+            #( let #kept_names = (&#private::Replay(&#kept_sources)).kept(); )*
+            let mut __hotfn_panicked = #option::None;
+            if let #option::Some(__hotfn_value) = #call_entry {
+                return __hotfn_value;
+            }
+            let __hotfn_report = __hotfn_panicked.unwrap_or_else(#private::Panicked::unknown);
+            let __hotfn_repeat = match (#(#kept_names,)*) {
+                (#(#option::Some(#kept_names),)*) => #option::Some(move || {
+                    // SAFETY: as in the stub.
+                    let __hotfn_f = unsafe {
+                        ::core::mem::transmute::<*const (), #fn_type>(#slot.get())
+                    };
+                    #call_repeat
+                }),
+                _ => #option::None,
+            };
+            // SAFETY: `__hotfn_repeat` calls the slot's current function with the call's arguments.
+            unsafe { #private::recover(&#slot, __hotfn_entry, __hotfn_report, __hotfn_repeat) }
+        }
+
         #[doc(hidden)]
         #[allow(improper_ctypes_definitions, dead_code)]
         #[cold]
-        #unsafety extern "C-unwind" fn #first_call #generics (#stub_inputs) #output #where_clause {
-            // SAFETY: `first_call` returns a function bound to this slot, and the runtime only
-            // binds functions whose signature equals `FnInfo::signature`, i.e. `#fn_type`.
+        #unsafety extern "C-unwind" fn #first_call #generics (#(#stub_inputs_third,)*) #output #where_clause {
+            // SAFETY: `first_call` returns what the slot now holds, a function of this type.
             let __hotfn_f = unsafe {
                 ::core::mem::transmute::<*const (), #fn_type>(#slot.first_call())
             };
-            #call
+            #call_slot
         }
 
         // In a reloaded library (built with `--cfg hotfn_reloaded`) the runtime binds every slot
@@ -189,10 +291,20 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
                 symbol: #export_name,
                 path: ::core::concat!(::core::module_path!(), "::", #name),
                 signature: #signature,
+                layouts: {
+                    #[allow(unused_imports)]
+                    fn layouts(out: &mut ::std::vec::Vec<#private::TypeLayout>) {
+                        use #private::{SizedProbe as _, UnsizedProbe as _};
+                        #( out.push((&#private::Probe::<#layout_types>::new()).layout()); )*
+                    }
+                    layouts
+                },
                 package: ::core::env!("CARGO_PKG_NAME"),
                 manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
                 features: &[#((#features, ::core::cfg!(feature = #features))),*],
                 local: #private::RawFn::new(#export as *const ()),
+                entry: #private::RawFn::new(#entry as *const ()),
+                guard: #private::RawFn::new(#guard as *const ()),
             },
             if ::core::cfg!(hotfn_reloaded) {
                 #export as *const ()
@@ -209,11 +321,22 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
 
         #(#stub_attrs)*
         #vis #stub_sig {
-            // SAFETY: the slot holds a function of exactly this type (see above).
+            // SAFETY: the slot holds a function of exactly this type (see `FnInfo::signature`).
             let __hotfn_f = unsafe {
                 ::core::mem::transmute::<*const (), #fn_type>(#slot.get())
             };
-            #call
+            #call_slot
+        }
+    }
+}
+
+/// Whether a return type may borrow from the arguments (it names a reference or a lifetime).
+fn output_borrows(output: &syn::ReturnType) -> bool {
+    match output {
+        syn::ReturnType::Default => false,
+        syn::ReturnType::Type(_, ty) => {
+            let text = quote!(#ty).to_string();
+            text.contains('&') || text.contains('\'')
         }
     }
 }

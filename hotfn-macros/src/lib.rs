@@ -9,6 +9,7 @@
 
 mod expand;
 mod features;
+mod layout;
 mod parse;
 mod symbol;
 mod validate;

@@ -74,6 +74,14 @@ fn check_signature(sig: &Signature, errors: &mut Errors) {
         }
     }
     if let ReturnType::Type(_, ty) = &sig.output
+        && let syn::Type::Never(never) = &**ty
+    {
+        errors.push(
+            never,
+            "#[hot] cannot reload a function that never returns (`-> !`): a reload could never take effect in it. Put the loop body in a #[hot] fn called from the loop",
+        );
+    }
+    if let ReturnType::Type(_, ty) = &sig.output
         && let Some(span) = find_impl_trait(ty)
     {
         errors.push_span(

@@ -2,27 +2,47 @@
 //!
 //! The host and each loaded library have their own copy of every slot (a library's own code calls
 //! other `#[hot]` functions through its copies). All of them are bound alike, so that any code,
-//! old or new, calls the newest version of every function.
+//! old or new, calls the current version of every function: directly when that version lives in
+//! the same binary, through the binary's guard (which keeps panics from crossing binaries as
+//! exceptions) when it lives in another.
 
 use std::collections::HashMap;
 
 use crate::slot::{RawFn, Slot};
 
-/// Binds each slot in `tables` to `current[symbol]`, or, for a function the runtime never bound,
-/// to the library's own copy of it (never to its first-call trampoline, which would start a second
-/// runtime inside the library).
+/// Where a function's current code lives: the binary (0 is the host, then libraries in load
+/// order) and that binary's entry for the function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Binding {
+    pub binary: usize,
+    pub entry: RawFn,
+}
+
+/// Binds `slot`, which lives in `binary`, and returns what a call through it runs now.
+pub fn bind(slot: &Slot, binary: usize, binding: Binding) -> RawFn {
+    if binding.binary == binary {
+        slot.bind_local()
+    } else {
+        slot.bind_remote(binding.entry)
+    }
+}
+
+/// Binds each slot of `tables` (indexed by binary) to `current[symbol]`. A library's slot for a
+/// function the runtime never bound goes to the library's own code (never to its trampoline).
 ///
-/// `tables[0]` is the host's; libraries follow, oldest first. The newest library is bound first and
-/// the host last, so that by the time the host can call new code, that code's own calls to other
-/// `#[hot]` functions already go where they should. Every slot is one atomic store: a call sees
-/// the old or the new function, never anything in between.
-pub fn bind_all(tables: &[&[&'static Slot]], current: &HashMap<&'static str, RawFn>) {
-    for (index, table) in tables.iter().enumerate().rev() {
+/// The newest library is bound first and the host last, so that by the time the host can call
+/// new code, that code's own calls to other `#[hot]` functions already go where they should.
+/// Every slot change is atomic: a call sees the old or the new function, never anything between.
+pub fn bind_all(tables: &[&[&'static Slot]], current: &HashMap<&'static str, Binding>) {
+    for (binary, table) in tables.iter().enumerate().rev() {
         for slot in table.iter() {
-            let info = slot.info();
-            match current.get(info.symbol) {
-                Some(&target) => slot.bind(target),
-                None if index > 0 => slot.bind(info.local),
+            match current.get(slot.info().symbol) {
+                Some(&binding) => {
+                    bind(slot, binary, binding);
+                }
+                None if binary > 0 => {
+                    slot.bind_local();
+                }
                 None => {}
             }
         }
@@ -36,37 +56,77 @@ mod tests {
 
     extern "C-unwind" fn first_call() {}
     extern "C-unwind" fn host_a() {}
+    extern "C-unwind" fn host_a_entry() {}
+    extern "C-unwind" fn host_a_guard() {}
     extern "C-unwind" fn lib_a() {}
+    extern "C-unwind" fn lib_a_entry() {}
+    extern "C-unwind" fn lib_a_guard() {}
     extern "C-unwind" fn lib_b() {}
 
-    fn slot(symbol: &'static str, local: extern "C-unwind" fn()) -> &'static Slot {
+    fn raw(f: extern "C-unwind" fn()) -> RawFn {
+        RawFn::new(f as *const ())
+    }
+
+    fn slot(
+        symbol: &'static str,
+        local: extern "C-unwind" fn(),
+        entry: extern "C-unwind" fn(),
+        guard: extern "C-unwind" fn(),
+    ) -> &'static Slot {
         let info = Box::leak(Box::new(FnInfo {
             symbol,
             path: symbol,
             signature: "fn()",
+            layouts: |_| {},
             package: "game",
             manifest_dir: "/g",
             features: &[],
-            local: RawFn::new(local as *const ()),
+            local: raw(local),
+            entry: raw(entry),
+            guard: raw(guard),
         }));
         Box::leak(Box::new(Slot::new(info, first_call as *const ())))
     }
 
     #[test]
-    fn every_copy_of_a_slot_points_at_the_current_code() {
-        let host: &[&Slot] = Box::leak(Box::new([slot("a", host_a)]));
-        let lib: &[&Slot] = Box::leak(Box::new([slot("a", lib_a), slot("b", lib_b)]));
-        let current = HashMap::from([("a", RawFn::new(lib_a as *const ()))]);
+    fn same_binary_calls_directly_other_binaries_through_the_guard() {
+        let host: &[&Slot] = Box::leak(Box::new([slot("a", host_a, host_a_entry, host_a_guard)]));
+        let lib: &[&Slot] = Box::leak(Box::new([
+            slot("a", lib_a, lib_a_entry, lib_a_guard),
+            slot("b", lib_b, lib_b, lib_b),
+        ]));
+        let current = HashMap::from([(
+            "a",
+            Binding {
+                binary: 1,
+                entry: raw(lib_a_entry),
+            },
+        )]);
         bind_all(&[host, lib], &current);
-        assert_eq!(host[0].get(), lib_a as *const ());
+        assert_eq!(host[0].get(), host_a_guard as *const ());
+        assert_eq!(host[0].remote(), raw(lib_a_entry));
         assert_eq!(lib[0].get(), lib_a as *const ());
         // Not bound by the runtime yet: the library's own code, not its trampoline.
         assert_eq!(lib[1].get(), lib_b as *const ());
+
+        // Rolled back to the host's code: the host calls its own export, the library goes
+        // through its guard into the host's entry.
+        let current = HashMap::from([(
+            "a",
+            Binding {
+                binary: 0,
+                entry: raw(host_a_entry),
+            },
+        )]);
+        bind_all(&[host, lib], &current);
+        assert_eq!(host[0].get(), host_a as *const ());
+        assert_eq!(lib[0].get(), lib_a_guard as *const ());
+        assert_eq!(lib[0].remote(), raw(host_a_entry));
     }
 
     #[test]
     fn unbound_host_slots_keep_their_first_call() {
-        let host: &[&Slot] = Box::leak(Box::new([slot("a", host_a)]));
+        let host: &[&Slot] = Box::leak(Box::new([slot("a", host_a, host_a_entry, host_a_guard)]));
         bind_all(&[host], &HashMap::new());
         assert_eq!(host[0].get(), first_call as *const ());
     }

@@ -9,7 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::slot::{ABI, ABI_SYMBOL, AbiFn, SLOTS_SYMBOL, Slot, SlotsFn};
+use crate::guard::HostApi;
+use crate::slot::{ABI, ABI_SYMBOL, AbiFn, CONNECT_SYMBOL, ConnectFn, SLOTS_SYMBOL, Slot, SlotsFn};
 
 /// The private directory of this process's library copies.
 pub struct CopyDir {
@@ -149,14 +150,14 @@ pub struct Library {
 }
 
 impl Library {
-    /// Opens `path` and reads its slot list, after checking it was built against the same
-    /// hotfn-runtime as the host.
+    /// Opens `path`, checks it was built by the same compiler against the same hotfn-runtime as
+    /// the host, connects it to the host's runtime (`api`) and reads its slot list.
     ///
     /// # Safety
     ///
     /// `path` must be a library built by cargo from the host's own workspace: opening a library
     /// runs its initialisers, and its `hotfn_slots_v1` must be the function this crate defines.
-    pub unsafe fn open(path: &Path) -> Result<Library, String> {
+    pub unsafe fn open(path: &Path, api: &'static HostApi) -> Result<Library, String> {
         // SAFETY: the caller guarantees the library is ours; its initialisers are those of a
         // Rust cdylib (std's), which are safe to run.
         let library = unsafe { libloading::Library::new(path) }
@@ -171,11 +172,15 @@ impl Library {
         })?;
         if abi() != ABI {
             return Err(format!(
-                "{} was built with another version of hotfn-runtime than the running program; \
-                 restart the program",
+                "{} was built by another compiler or another version of hotfn-runtime than the \
+                 running program; restart the program",
                 path.display()
             ));
         }
+        // SAFETY: the ABI matched, so `hotfn_connect_v1` has type `ConnectFn`.
+        let connect = unsafe { library.get::<ConnectFn>(CONNECT_SYMBOL) }
+            .map_err(|error| format!("{}: {error}", path.display()))?;
+        connect(api);
         // SAFETY: the ABI matched, so `hotfn_slots_v1` has type `SlotsFn`.
         let slots_fn = unsafe { library.get::<SlotsFn>(SLOTS_SYMBOL) }
             .map_err(|error| format!("{}: {error}", path.display()))?;

@@ -50,7 +50,10 @@ mod tests {
             package,
             manifest_dir: dir,
             features: &[("default", false), ("hot", true), ("fast", true)],
+            layouts: |_| {},
             local: RawFn::new(std::ptr::null()),
+            entry: RawFn::new(std::ptr::null()),
+            guard: RawFn::new(std::ptr::null()),
         }
     }
 

@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use crate::registry::Package;
+use crate::guard::Panicked;
 use crate::verify::{Mismatch, Plan};
 
 /// Whether standard error shows colour (a terminal, and `NO_COLOR` unset).
@@ -36,7 +37,7 @@ pub fn watching(packages: &[Package]) {
     }
 }
 
-pub fn reloaded(package: &Package, version: u64, plan: &Plan, build: Duration, load: Duration) {
+pub fn reloaded(package: &Package, version: usize, plan: &Plan, build: Duration, load: Duration) {
     let count = plural(plan.functions.len(), "function");
     line(
         OK,
@@ -87,22 +88,49 @@ pub fn build_failed(package: &Package, duration: Duration) {
 
 pub fn refused(package: &Package, mismatches: &[Mismatch]) {
     let mut text = format!(
-        "reload of {} refused: {} changed signature",
+        "reload of {} refused: {} changed in a way the running program cannot call",
         package.name,
         plural(mismatches.len(), "function")
     );
     for m in mismatches {
-        text.push_str(&format!(
-            "\n        {}\n          running: {}\n          built:   {}",
-            m.path, m.running, m.built
-        ));
+        text.push_str(&format!("\n        {}", m.path));
+        for why in &m.why {
+            text.push_str(&format!("\n          {why}"));
+        }
     }
     text.push_str(
-        "\n        Calling new code with old argument types would be undefined behaviour, so the \
-         program keeps running the previous code. Restart it to use the new signature, or undo \
-         the signature change to keep reloading.",
+        "\n        Callers were compiled against the old signature and types, so calling the new \
+         code would be undefined behaviour: the program keeps running the previous code. \
+         Restart it to use the change, or undo the change to keep reloading.",
     );
     line(BAD, &text);
+}
+
+pub fn panicked(
+    path: &str,
+    package: &str,
+    version: usize,
+    panicked: &Panicked,
+    good: usize,
+    repeated: bool,
+) {
+    let back_to = match good {
+        0 => "the original code".to_owned(),
+        n => format!("v{n}"),
+    };
+    let call = if repeated {
+        format!("the call was completed by {back_to}")
+    } else {
+        "the call took owned arguments and cannot be repeated, so the panic continues in the caller"
+            .to_owned()
+    };
+    line(
+        BAD,
+        &format!(
+            "panic in {path} (v{version}): {panicked}\n        rolled {package} back to {back_to}; {call}. \
+             Fix the code and save to reload"
+        ),
+    );
 }
 
 pub fn load_failed(package: &Package, error: &str) {

@@ -1,33 +1,55 @@
 //! The runtime: brought up by the first call of any `#[hot]` function, it runs the pipeline
-//! watch → build → load → verify → bind → report on a thread of its own.
+//! watch → build → load → verify → bind → report on a thread of its own, and rolls a crate back
+//! when reloaded code panics.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Instant;
 
+use crate::bind::{self, Binding};
 use crate::cargo::{self, HostBuild};
+use crate::guard::{self, HostApi, Panicked};
 use crate::load::{CopyDir, Library};
 use crate::registry::{self, Package};
-use crate::slot::{FnInfo, RawFn, SLOTS, Slot};
+use crate::slot::{RawFn, SLOTS, Slot};
+use crate::verify::{self, Known};
 use crate::watch::{Changes, Watcher};
-use crate::{bind, report, verify};
+use crate::report;
 
 struct Runtime {
     state: Mutex<State>,
 }
 
 struct State {
-    /// Every slot list: the host's first, then each loaded library's, oldest first.
+    /// Every slot list, indexed by binary: the host's first, then each loaded library's.
     tables: Vec<&'static [&'static Slot]>,
-    /// The code each function runs now.
-    current: HashMap<&'static str, RawFn>,
-    /// Each function as first seen: the signature its callers were compiled against.
-    known: HashMap<&'static str, &'static FnInfo>,
-    /// Successful reloads so far.
-    version: u64,
+    /// Where each function's current code lives.
+    current: HashMap<&'static str, Binding>,
+    /// Each function as first seen: the fingerprint its callers were compiled against.
+    known: HashMap<&'static str, Known>,
+    /// Successful reloads; version `n` is `versions[n - 1]`, version 0 the original code.
+    versions: Vec<Version>,
+    /// Which version each loaded entry belongs to, to find the version that panicked.
+    entries: HashMap<RawFn, usize>,
+}
+
+/// One successful reload of one package.
+struct Version {
+    package: String,
+    manifest_dir: String,
+    binary: usize,
+    /// The entry of each function this version provides.
+    functions: HashMap<&'static str, RawFn>,
+    /// Panicked, and was rolled back.
+    bad: bool,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+
+/// What the guards of every binary call back into.
+static HOST_API: HostApi = HostApi {
+    recovered: host_recovered,
+};
 
 /// The runtime, started on first use.
 fn runtime() -> &'static Runtime {
@@ -37,6 +59,7 @@ fn runtime() -> &'static Runtime {
         Runtime::new(&SLOTS)
     });
     if started {
+        guard::connect(&HOST_API);
         let spawned = std::thread::Builder::new()
             .name("hotfn".into())
             .spawn(move || runtime.run());
@@ -49,26 +72,37 @@ fn runtime() -> &'static Runtime {
 
 /// See [`Slot::first_call`].
 pub fn first_call(slot: &'static Slot) -> RawFn {
-    let info = slot.info();
     let state = runtime().lock();
-    let target = state
-        .current
-        .get(info.symbol)
-        .copied()
-        .unwrap_or(info.local);
-    slot.bind(target);
-    target
+    match state.current.get(slot.info().symbol) {
+        Some(&binding) => bind::bind(slot, 0, binding),
+        None => slot.bind_local(),
+    }
+}
+
+#[allow(improper_ctypes_definitions)] // see `HostApi`
+extern "C" fn host_recovered(entry: RawFn, path: &str, panicked: &Panicked, can_repeat: bool) -> bool {
+    RUNTIME
+        .get()
+        .is_some_and(|runtime| runtime.recovered(entry, path, panicked, can_repeat))
 }
 
 impl Runtime {
     fn new(host: &'static [&'static Slot]) -> Runtime {
         let infos = || host.iter().map(|slot| slot.info());
+        let current = infos().map(|info| {
+            let binding = Binding {
+                binary: 0,
+                entry: info.entry,
+            };
+            (info.symbol, binding)
+        });
         Runtime {
             state: Mutex::new(State {
                 tables: vec![host],
-                current: infos().map(|info| (info.symbol, info.local)).collect(),
-                known: infos().map(|info| (info.symbol, info)).collect(),
-                version: 0,
+                current: current.collect(),
+                known: infos().map(|info| (info.symbol, Known::new(info))).collect(),
+                versions: Vec::new(),
+                entries: HashMap::new(),
             }),
         }
     }
@@ -92,11 +126,7 @@ impl Runtime {
         };
         let roots: Vec<_> = packages
             .iter()
-            .map(|p| {
-                p.manifest_dir
-                    .canonicalize()
-                    .unwrap_or_else(|_| p.manifest_dir.clone())
-            })
+            .map(|p| p.manifest_dir.canonicalize().unwrap_or_else(|_| p.manifest_dir.clone()))
             .collect();
         let watcher = match Watcher::start(&roots, &host.target_dir) {
             Ok(watcher) => watcher,
@@ -124,11 +154,12 @@ impl Runtime {
         };
         report::diagnostics(&built.diagnostics);
         let started = Instant::now();
-        let library = match copies.copy(&built.library).and_then(|copy| {
+        let library = copies.copy(&built.library).and_then(|copy| {
             // SAFETY: `copy` is a private copy of the library cargo just built for this package
             // of the host's workspace.
-            unsafe { Library::open(&copy) }
-        }) {
+            unsafe { Library::open(&copy, &HOST_API) }
+        });
+        let library = match library {
             Ok(library) => library,
             Err(error) => return report::load_failed(package, &error),
         };
@@ -139,16 +170,94 @@ impl Runtime {
             Ok(plan) => plan,
             Err(mismatches) => return report::refused(package, &mismatches),
         };
-        for info in &plan.functions {
-            let target = library.function(info.symbol).unwrap_or(info.local);
-            state.current.insert(info.symbol, target);
-            state.known.entry(info.symbol).or_insert(info);
+        if let Some(interposed) = plan.functions.iter().find(|f| library.function(f.info.symbol) != Some(f.info.local)) {
+            let error = format!("{} resolves to code outside the new library", interposed.info.symbol);
+            return report::load_failed(package, &error);
         }
+        let binary = state.tables.len();
         state.tables.push(library.slots);
+        let index = state.versions.len();
+        let mut functions = HashMap::new();
+        let mut paths = Vec::new();
+        for known in plan.functions.iter() {
+            let info = known.info;
+            state.current.insert(info.symbol, Binding { binary, entry: info.entry });
+            state.entries.insert(info.entry, index);
+            functions.insert(info.symbol, info.entry);
+            paths.push(info.path);
+        }
+        for known in plan.functions.iter() {
+            state.known.entry(known.info.symbol).or_insert_with(|| Known::new(known.info));
+        }
+        state.versions.push(Version {
+            package: package.name.clone(),
+            manifest_dir: manifest_dir.to_string(),
+            binary,
+            functions,
+            bad: false,
+        });
         bind::bind_all(&state.tables, &state.current);
-        state.version += 1;
-        let version = state.version;
+        let version = state.versions.len();
         drop(state);
         report::reloaded(package, version, &plan, built.duration, started.elapsed());
+    }
+
+    /// A guard caught a panic from `entry`: if that is a reloaded version, mark it bad, roll its
+    /// package back to the newest good version (or the original code), and say that the call may
+    /// be repeated. Original code is not rolled back: its panics behave as in a normal build.
+    fn recovered(&self, entry: RawFn, path: &str, panicked: &Panicked, can_repeat: bool) -> bool {
+        let mut state = self.lock();
+        let Some(&index) = state.entries.get(&entry) else {
+            return false;
+        };
+        if state.versions[index].bad {
+            // Another call already rolled this version back: repeat on what is current now.
+            return true;
+        }
+        state.versions[index].bad = true;
+        let (package, manifest_dir) = {
+            let version = &state.versions[index];
+            (version.package.clone(), version.manifest_dir.clone())
+        };
+        let good = state.roll_back(&manifest_dir);
+        bind::bind_all(&state.tables, &state.current);
+        drop(state);
+        report::panicked(path, &package, index + 1, panicked, good, can_repeat);
+        true
+    }
+}
+
+impl State {
+    /// Binds each function of the package at `manifest_dir` to its newest version that is not
+    /// bad (or the original code), and returns that version's number (0: the original code).
+    fn roll_back(&mut self, manifest_dir: &str) -> usize {
+        let symbols: Vec<&'static str> = self
+            .known
+            .values()
+            .filter(|k| k.info.manifest_dir == manifest_dir)
+            .map(|k| k.info.symbol)
+            .collect();
+        for symbol in symbols {
+            let original = self.tables[0].iter().map(|s| s.info()).find(|i| i.symbol == symbol);
+            let mut binding = original.map(|info| Binding {
+                binary: 0,
+                entry: info.entry,
+            });
+            let good = self.versions.iter().filter(|v| v.manifest_dir == manifest_dir && !v.bad);
+            for version in good {
+                if let Some(&entry) = version.functions.get(symbol) {
+                    binding = Some(Binding {
+                        binary: version.binary,
+                        entry,
+                    });
+                }
+            }
+            // A function only bad versions ever had keeps what it has: there is nothing else.
+            if let Some(binding) = binding {
+                self.current.insert(symbol, binding);
+            }
+        }
+        let newest_good = self.versions.iter().rposition(|v| v.manifest_dir == manifest_dir && !v.bad);
+        newest_good.map_or(0, |index| index + 1)
     }
 }

@@ -5,9 +5,12 @@
 
 use std::sync::atomic::{AtomicPtr, Ordering};
 
+use crate::fingerprint::LayoutFn;
+use crate::guard::HostApi;
+
 /// A code address: a `#[hot]` function's export, type-erased.
 #[repr(transparent)]
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct RawFn(*const ());
 
 // SAFETY: a `RawFn` is the address of immutable code; sharing it between threads shares no data.
@@ -27,7 +30,7 @@ impl RawFn {
     }
 }
 
-/// Everything known at compile time about one `#[hot]` function.
+/// Everything known at compile time about one `#[hot]` function, in one binary.
 #[repr(C)]
 #[derive(Debug)]
 pub struct FnInfo {
@@ -38,30 +41,42 @@ pub struct FnInfo {
     /// The slot's function type, as tokens: two builds agree on it exactly when the signature is
     /// unchanged.
     pub signature: &'static str,
+    /// Sizes and alignments of the signature's types (see `fingerprint`).
+    pub layouts: LayoutFn,
     /// `CARGO_PKG_NAME` of the crate that defines the function.
     pub package: &'static str,
     /// `CARGO_MANIFEST_DIR` of that crate.
     pub manifest_dir: &'static str,
     /// Every feature the crate declares, and whether it was enabled in this build.
     pub features: &'static [(&'static str, bool)],
-    /// The export compiled into this binary.
+    /// The export compiled into this binary: the body as written in this build.
     pub local: RawFn,
+    /// This binary's entry: calls `local`, catching a panic with this binary's std.
+    pub entry: RawFn,
+    /// This binary's guard: calls another binary's entry (see `guard`).
+    pub guard: RawFn,
 }
 
 /// The indirection every call of a `#[hot]` function goes through.
 #[repr(C)]
 #[derive(Debug)]
 pub struct Slot {
+    /// What the stub calls: this binary's export, its guard, or (before the first call) the
+    /// first-call trampoline.
     target: AtomicPtr<()>,
+    /// When `target` is the guard: the entry, in another binary, that the guard calls.
+    remote: AtomicPtr<()>,
     info: &'static FnInfo,
 }
 
 impl Slot {
-    /// A slot that starts at `first_call`, a function with the slot's type that asks the runtime
-    /// for the current code (and starts the runtime) on the first call.
+    /// A slot that starts at `first_call`: a function with the slot's type that asks the runtime
+    /// for the current code (starting the runtime) on the first call, or, in a reloaded library,
+    /// the export itself.
     pub const fn new(info: &'static FnInfo, first_call: *const ()) -> Slot {
         Slot {
             target: AtomicPtr::new(first_call as *mut ()),
+            remote: AtomicPtr::new(std::ptr::null_mut()),
             info,
         }
     }
@@ -72,8 +87,13 @@ impl Slot {
         self.target.load(Ordering::Acquire)
     }
 
+    /// The entry the guard calls.
+    pub fn remote(&self) -> RawFn {
+        RawFn(self.remote.load(Ordering::Acquire))
+    }
+
     /// Called once per slot, by its first call: starts the runtime if needed, binds the slot to
-    /// the current code and returns it.
+    /// the current code and returns what to call.
     #[cold]
     pub fn first_call(&'static self) -> *const () {
         crate::runtime::first_call(self).address()
@@ -83,10 +103,20 @@ impl Slot {
         self.info
     }
 
-    /// Points the slot at `target`. Calls that already loaded the old value finish in the old
-    /// code, which is why old libraries are never unloaded.
-    pub(crate) fn bind(&self, target: RawFn) {
-        self.target.store(target.0.cast_mut(), Ordering::Release);
+    /// Calls go to this binary's own code. Calls that already loaded the old value finish in the
+    /// old code, which is why old libraries are never unloaded.
+    pub(crate) fn bind_local(&self) -> RawFn {
+        self.target.store(self.info.local.0.cast_mut(), Ordering::Release);
+        self.info.local
+    }
+
+    /// Calls go to `entry`, in another binary, through this binary's guard.
+    pub(crate) fn bind_remote(&self, entry: RawFn) -> RawFn {
+        // The entry first: a call that sees the guard must find the entry it goes with (or a
+        // newer one; every entry ever bound stays loaded).
+        self.remote.store(entry.0.cast_mut(), Ordering::Release);
+        self.target.store(self.info.guard.0.cast_mut(), Ordering::Release);
+        self.info.guard
     }
 }
 
@@ -95,13 +125,20 @@ impl Slot {
 pub static SLOTS: [&'static Slot];
 
 /// Identifies everything a library and its host must share for the slot lists to be readable and
-/// the same types to mean the same bytes: this crate's version and the layout of its types.
+/// the same types to mean the same bytes: this crate's version, the compiler's, and the layout
+/// of this crate's types.
 pub(crate) const ABI: u64 = {
     let version = env!("CARGO_PKG_VERSION").as_bytes();
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut i = 0;
     while i < version.len() {
         hash = (hash ^ version[i] as u64).wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    let rustc = env!("HOTFN_RUSTC_VERSION").as_bytes();
+    let mut i = 0;
+    while i < rustc.len() {
+        hash = (hash ^ rustc[i] as u64).wrapping_mul(0x0100_0000_01b3);
         i += 1;
     }
     hash ^ ((size_of::<Slot>() as u64) << 48) ^ ((size_of::<FnInfo>() as u64) << 56)
@@ -130,6 +167,19 @@ pub unsafe extern "C" fn hotfn_slots_v1(len: *mut usize) -> *const &'static Slot
     SLOTS.as_ptr()
 }
 
+/// Symbol of [`hotfn_connect_v1`].
+pub(crate) const CONNECT_SYMBOL: &[u8] = b"hotfn_connect_v1\0";
+
+/// Connects a loaded library to the host runtime and installs its panic hook. Called once, by
+/// the host, right after loading.
+#[unsafe(no_mangle)]
+pub extern "C" fn hotfn_connect_v1(api: &'static HostApi) {
+    crate::guard::connect(api);
+    crate::guard::install_library_hook();
+}
+
+/// Signature of [`hotfn_connect_v1`].
+pub(crate) type ConnectFn = extern "C" fn(&'static HostApi);
 /// Signature of [`hotfn_slots_v1`].
 pub(crate) type SlotsFn = unsafe extern "C" fn(*mut usize) -> *const &'static Slot;
 /// Signature of [`hotfn_abi_v1`].
