@@ -195,10 +195,15 @@ impl App {
         self.len() == 0
     }
 
-    /// Waits for the program to exit by itself.
-    pub fn wait_for_exit(&mut self, within: Duration) {
+    /// Waits for the program to exit by itself, and returns how it exited.
+    pub fn wait_for_exit(&mut self, within: Duration) -> std::process::ExitStatus {
         let deadline = Instant::now() + within;
-        while self.child.try_wait().unwrap().is_none() {
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Let the readers catch up with the last lines.
+                std::thread::sleep(Duration::from_millis(200));
+                return status;
+            }
             if Instant::now() > deadline {
                 self.fail("the program did not exit");
             }

@@ -1,0 +1,179 @@
+//! End-to-end: what happens when an edit would be unsafe to run (a changed signature or type
+//! layout) or when reloaded code panics. The program must keep running, with its state.
+
+use hotfn_tests::{App, Fixture, RELOAD, START};
+
+fn start(fixture: &Fixture) -> App {
+    let mut app = fixture.run(&["--features", "hot"]);
+    app.wait_for_frame("the first frame", 0, START, |_| true);
+    app.wait_for("the runtime to watch", 0, START, |l| {
+        l.starts_with("err| [hotfn] watching")
+    });
+    app
+}
+
+#[test]
+fn a_panic_in_reloaded_code_rolls_back_and_completes_the_call() {
+    let fixture = Fixture::new("basic", "panic");
+    let mut app = start(&fixture);
+    let mark = app.len();
+    fixture.edit(
+        "src/lib.rs",
+        "format!(\"label-v1 {frame}\")",
+        "if frame % 10 == 3 { panic!(\"bad frame {frame}\") } else { format!(\"label-v2 {frame}\") }",
+    );
+    app.wait_for("reload v1", mark, RELOAD, |l| {
+        l.contains("[hotfn] reloaded") && l.contains(" v1: ")
+    });
+    let (panicked, report) = app.wait_for("the panic report", mark, RELOAD, |l| {
+        l.contains("[hotfn] panic in")
+    });
+    let frame: u64 = report
+        .split("bad frame ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(report.contains("label (v1)"), "{report}");
+    assert!(report.contains("src/lib.rs:"), "location: {report}");
+    let (_, next) = app.wait_for("the rest of the report", panicked, RELOAD, |l| {
+        l.contains("rolled")
+    });
+    assert!(
+        next.contains("back to the original code; the call was completed by the original code"),
+        "{next}"
+    );
+
+    // The frame whose call panicked was completed by the original code, and frames go on.
+    let (_, completed) = app.wait_for_frame("the completed frame", 0, RELOAD, |f| {
+        f.number("frame") == frame
+    });
+    assert_eq!(completed.get("label"), format!("label-v1 {frame}"));
+    let (_, later) = app.wait_for_frame("later frames", panicked, RELOAD, |f| {
+        f.number("frame") > frame + 15
+    });
+    assert_eq!(
+        later.get("label"),
+        format!("label-v1 {}", later.number("frame")),
+        "rolled back for good"
+    );
+    assert_eq!(later.get("pid"), completed.get("pid"));
+    assert_eq!(
+        later.number("bumps"),
+        later.number("frame") + 1,
+        "host state intact"
+    );
+    let panics = app
+        .output()
+        .iter()
+        .filter(|l| l.contains("[hotfn] panic in"))
+        .count();
+    assert_eq!(panics, 1, "one report per panicking version");
+
+    // A later good build loads normally.
+    let mark = app.len();
+    fixture.edit(
+        "src/lib.rs",
+        "if frame % 10 == 3 { panic!(\"bad frame {frame}\") } else { format!(\"label-v2 {frame}\") }",
+        "format!(\"label-v3 {frame}\")",
+    );
+    app.wait_for("reload v2", mark, RELOAD, |l| {
+        l.contains("[hotfn] reloaded") && l.contains(" v2: ")
+    });
+    app.wait_for_frame("the fixed code", mark, RELOAD, |f| {
+        f.get("label").starts_with("label-v3")
+    });
+}
+
+#[test]
+fn a_panic_in_original_code_behaves_as_in_a_normal_build() {
+    let fixture = Fixture::new("basic", "plainpanic");
+    let mut app = start(&fixture);
+    app.send("panic");
+    let status = app.wait_for_exit(RELOAD);
+    assert_eq!(
+        status.code(),
+        Some(101),
+        "a panicking main thread exits with 101"
+    );
+    let output = app.output().join("\n");
+    assert!(
+        output.contains("panicked at") && output.contains("divide by zero"),
+        "{output}"
+    );
+    assert!(
+        !output.contains("[hotfn] panic"),
+        "original code is not rolled back:\n{output}"
+    );
+}
+
+#[test]
+fn signature_and_layout_changes_are_refused_and_the_old_code_keeps_running() {
+    let fixture = Fixture::new("basic", "refuse");
+    let mut app = start(&fixture);
+    // (file, original, edit, function named in the report, what the report shows)
+    let edits = [
+        (
+            "src/lib.rs",
+            "pub fn label(frame: u64)",
+            "pub fn label(frame: u32)",
+            "::label",
+            "u32",
+        ),
+        (
+            "src/lib.rs",
+            "pub fn late(x: u32) -> u32 {\n    x + 1",
+            "pub fn late(x: u32, y: u32) -> u32 {\n    x + y",
+            "::late",
+            "built:",
+        ),
+        (
+            "src/lib.rs",
+            "pub fn late(x: u32) -> u32 {\n    x + 1",
+            "pub fn late(x: u32) -> u64 {\n    x as u64 + 1",
+            "::late",
+            "-> u64",
+        ),
+        (
+            "src/lib.rs",
+            "pub frames: u64,\n}",
+            "pub frames: u64,\n    pub extra: u64,\n}",
+            "::describe",
+            "16 bytes",
+        ),
+    ];
+    for (round, (file, original, edit, function, shows)) in edits.into_iter().enumerate() {
+        let mark = app.len();
+        fixture.edit(file, original, edit);
+        let (refused, report) = app.wait_for("the refusal", mark, RELOAD, |l| {
+            l.contains("[hotfn] reload of")
+        });
+        assert!(report.contains("refused"), "{report}");
+        let (_, named) = app.wait_for("the function", refused, RELOAD, |l| l.contains(function));
+        let (_, detail) = app.wait_for("what changed", refused, RELOAD, |l| l.contains(shows));
+        let (_, advice) = app.wait_for("the advice", refused, RELOAD, |l| l.contains("Restart"));
+        assert!(!named.is_empty() && !detail.is_empty() && !advice.is_empty());
+        let (_, frame) = app.wait_for_frame("frames after the refusal", refused, RELOAD, |_| true);
+        assert_eq!(
+            frame.get("label"),
+            format!("label-v1 {}", frame.number("frame")),
+            "old code runs"
+        );
+        assert_eq!(
+            frame.number("bumps"),
+            frame.number("frame") + 1,
+            "state intact"
+        );
+
+        // Undoing the edit makes the next build compatible again: it reloads normally.
+        let mark = app.len();
+        fixture.edit(file, edit, original);
+        let version = format!(" v{}: ", round + 1);
+        app.wait_for("a compatible reload", mark, RELOAD, |l| {
+            l.contains("[hotfn] reloaded") && l.contains(&version)
+        });
+    }
+}
