@@ -81,13 +81,18 @@ mod tests {
 
     fn probed(item: &str) -> Vec<String> {
         let f: syn::ItemFn = syn::parse_str(item).unwrap();
-        types(&f.sig).iter().map(|t| t.to_token_stream().to_string()).collect()
+        types(&f.sig)
+            .iter()
+            .map(|t| t.to_token_stream().to_string())
+            .collect()
     }
 
     #[test]
     fn pointees_and_generic_arguments_are_probed() {
         assert_eq!(
-            probed("fn f<'a>(b: &'a Board, xs: &mut [Cell], o: Option<&'a Piece>) -> (u32, Vec<Move>) {}"),
+            probed(
+                "fn f<'a>(b: &'a Board, xs: &mut [Cell], o: Option<&'a Piece>) -> (u32, Vec<Move>) {}"
+            ),
             [
                 "Board",
                 "Cell",

@@ -20,7 +20,11 @@ impl std::fmt::Display for TypeLayout {
         if self.size == usize::MAX {
             write!(f, "{} (unsized)", self.name)
         } else {
-            write!(f, "{}: {} bytes, align {}", self.name, self.size, self.align)
+            write!(
+                f,
+                "{}: {} bytes, align {}",
+                self.name, self.size, self.align
+            )
         }
     }
 }
@@ -120,13 +124,19 @@ mod tests {
 
     #[test]
     fn a_grown_struct_is_a_difference() {
-        let before = [(&Probe::<u32>::new()).layout(), (&Probe::<Small>::new()).layout()];
+        let before = [
+            (&Probe::<u32>::new()).layout(),
+            (&Probe::<Small>::new()).layout(),
+        ];
         let mut after = before;
         after[1].size = 16;
         assert!(differences(&before, &before).is_empty());
         let found = differences(&before, &after);
         assert_eq!(found.len(), 1);
-        assert!(found[0].contains("1 bytes, align 1  →  ") && found[0].contains("16 bytes"), "{found:?}");
+        assert!(
+            found[0].contains("1 bytes, align 1  →  ") && found[0].contains("16 bytes"),
+            "{found:?}"
+        );
         assert_eq!(differences(&before, &before[..1]).len(), 1);
     }
 }

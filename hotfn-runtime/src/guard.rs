@@ -165,7 +165,9 @@ pub unsafe fn recover<R>(
 /// default hook prints.
 pub(crate) fn install_library_hook() {
     std::panic::set_hook(Box::new(|info| {
-        let location = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
         if IN_ENTRY.get() > 0 {
             LAST_LOCATION.set(location);
             return;

@@ -3,8 +3,8 @@
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
-use crate::registry::Package;
 use crate::guard::Panicked;
+use crate::registry::Package;
 use crate::verify::{Mismatch, Plan};
 
 /// Whether standard error shows colour (a terminal, and `NO_COLOR` unset).

@@ -11,10 +11,10 @@ use crate::cargo::{self, HostBuild};
 use crate::guard::{self, HostApi, Panicked};
 use crate::load::{CopyDir, Library};
 use crate::registry::{self, Package};
+use crate::report;
 use crate::slot::{RawFn, SLOTS, Slot};
 use crate::verify::{self, Known};
 use crate::watch::{Changes, Watcher};
-use crate::report;
 
 struct Runtime {
     state: Mutex<State>,
@@ -80,7 +80,12 @@ pub fn first_call(slot: &'static Slot) -> RawFn {
 }
 
 #[allow(improper_ctypes_definitions)] // see `HostApi`
-extern "C" fn host_recovered(entry: RawFn, path: &str, panicked: &Panicked, can_repeat: bool) -> bool {
+extern "C" fn host_recovered(
+    entry: RawFn,
+    path: &str,
+    panicked: &Panicked,
+    can_repeat: bool,
+) -> bool {
     RUNTIME
         .get()
         .is_some_and(|runtime| runtime.recovered(entry, path, panicked, can_repeat))
@@ -100,7 +105,9 @@ impl Runtime {
             state: Mutex::new(State {
                 tables: vec![host],
                 current: current.collect(),
-                known: infos().map(|info| (info.symbol, Known::new(info))).collect(),
+                known: infos()
+                    .map(|info| (info.symbol, Known::new(info)))
+                    .collect(),
                 versions: Vec::new(),
                 entries: HashMap::new(),
             }),
@@ -126,7 +133,11 @@ impl Runtime {
         };
         let roots: Vec<_> = packages
             .iter()
-            .map(|p| p.manifest_dir.canonicalize().unwrap_or_else(|_| p.manifest_dir.clone()))
+            .map(|p| {
+                p.manifest_dir
+                    .canonicalize()
+                    .unwrap_or_else(|_| p.manifest_dir.clone())
+            })
             .collect();
         let watcher = match Watcher::start(&roots, &host.target_dir) {
             Ok(watcher) => watcher,
@@ -170,8 +181,15 @@ impl Runtime {
             Ok(plan) => plan,
             Err(mismatches) => return report::refused(package, &mismatches),
         };
-        if let Some(interposed) = plan.functions.iter().find(|f| library.function(f.info.symbol) != Some(f.info.local)) {
-            let error = format!("{} resolves to code outside the new library", interposed.info.symbol);
+        if let Some(interposed) = plan
+            .functions
+            .iter()
+            .find(|f| library.function(f.info.symbol) != Some(f.info.local))
+        {
+            let error = format!(
+                "{} resolves to code outside the new library",
+                interposed.info.symbol
+            );
             return report::load_failed(package, &error);
         }
         let binary = state.tables.len();
@@ -181,13 +199,22 @@ impl Runtime {
         let mut paths = Vec::new();
         for known in plan.functions.iter() {
             let info = known.info;
-            state.current.insert(info.symbol, Binding { binary, entry: info.entry });
+            state.current.insert(
+                info.symbol,
+                Binding {
+                    binary,
+                    entry: info.entry,
+                },
+            );
             state.entries.insert(info.entry, index);
             functions.insert(info.symbol, info.entry);
             paths.push(info.path);
         }
         for known in plan.functions.iter() {
-            state.known.entry(known.info.symbol).or_insert_with(|| Known::new(known.info));
+            state
+                .known
+                .entry(known.info.symbol)
+                .or_insert_with(|| Known::new(known.info));
         }
         state.versions.push(Version {
             package: package.name.clone(),
@@ -238,12 +265,18 @@ impl State {
             .map(|k| k.info.symbol)
             .collect();
         for symbol in symbols {
-            let original = self.tables[0].iter().map(|s| s.info()).find(|i| i.symbol == symbol);
+            let original = self.tables[0]
+                .iter()
+                .map(|s| s.info())
+                .find(|i| i.symbol == symbol);
             let mut binding = original.map(|info| Binding {
                 binary: 0,
                 entry: info.entry,
             });
-            let good = self.versions.iter().filter(|v| v.manifest_dir == manifest_dir && !v.bad);
+            let good = self
+                .versions
+                .iter()
+                .filter(|v| v.manifest_dir == manifest_dir && !v.bad);
             for version in good {
                 if let Some(&entry) = version.functions.get(symbol) {
                     binding = Some(Binding {
@@ -257,7 +290,10 @@ impl State {
                 self.current.insert(symbol, binding);
             }
         }
-        let newest_good = self.versions.iter().rposition(|v| v.manifest_dir == manifest_dir && !v.bad);
+        let newest_good = self
+            .versions
+            .iter()
+            .rposition(|v| v.manifest_dir == manifest_dir && !v.bad);
         newest_good.map_or(0, |index| index + 1)
     }
 }

@@ -106,7 +106,8 @@ impl Slot {
     /// Calls go to this binary's own code. Calls that already loaded the old value finish in the
     /// old code, which is why old libraries are never unloaded.
     pub(crate) fn bind_local(&self) -> RawFn {
-        self.target.store(self.info.local.0.cast_mut(), Ordering::Release);
+        self.target
+            .store(self.info.local.0.cast_mut(), Ordering::Release);
         self.info.local
     }
 
@@ -115,7 +116,8 @@ impl Slot {
         // The entry first: a call that sees the guard must find the entry it goes with (or a
         // newer one; every entry ever bound stays loaded).
         self.remote.store(entry.0.cast_mut(), Ordering::Release);
-        self.target.store(self.info.guard.0.cast_mut(), Ordering::Release);
+        self.target
+            .store(self.info.guard.0.cast_mut(), Ordering::Release);
         self.info.guard
     }
 }

@@ -157,12 +157,21 @@ mod tests {
 
     #[test]
     fn a_changed_signature_refuses_the_whole_library() {
-        let known = known(&[info("a", "fn(u64)", "/g", none), info("b", "fn() -> u8", "/g", none)]);
-        let built = [info("a", "fn(u64)", "/g", none), info("b", "fn() -> u16", "/g", none)];
+        let known = known(&[
+            info("a", "fn(u64)", "/g", none),
+            info("b", "fn() -> u8", "/g", none),
+        ]);
+        let built = [
+            info("a", "fn(u64)", "/g", none),
+            info("b", "fn() -> u16", "/g", none),
+        ];
         let refused = check(&known, "/g", built).unwrap_err();
         assert_eq!(refused.len(), 1);
         assert_eq!(refused[0].path, "b");
-        assert_eq!(refused[0].why, ["running: fn() -> u8", "built:   fn() -> u16"]);
+        assert_eq!(
+            refused[0].why,
+            ["running: fn() -> u8", "built:   fn() -> u16"]
+        );
     }
 
     #[test]
