@@ -102,7 +102,9 @@ pub fn differences(running: &[TypeLayout], built: &[TypeLayout]) -> Vec<String> 
     differences
 }
 
+// The explicit borrows in these tests are the autoref specialisation under test.
 #[cfg(test)]
+#[allow(clippy::needless_borrow)]
 mod tests {
     use super::*;
 

@@ -208,7 +208,9 @@ impl<T> KeepNone<T> for &Replay<'_, T> {
     }
 }
 
+// The explicit borrows in these tests are the autoref specialisation under test.
 #[cfg(test)]
+#[allow(clippy::needless_borrow)]
 mod tests {
     use super::*;
     #[allow(unused_imports)]

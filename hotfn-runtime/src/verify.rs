@@ -100,7 +100,9 @@ fn compare(old: &Known, new: &Known) -> Option<Mismatch> {
     })
 }
 
+// The explicit borrows in these tests are the autoref specialisation under test.
 #[cfg(test)]
+#[allow(clippy::needless_borrow)]
 mod tests {
     use super::*;
     use crate::fingerprint::{Probe, SizedProbe as _};
