@@ -27,24 +27,53 @@ pub fn bind(slot: &Slot, binary: usize, binding: Binding) -> RawFn {
     }
 }
 
-/// Binds each slot of `tables` (indexed by binary) to `current[symbol]`. A library's slot for a
-/// function the runtime never bound goes to the library's own code (never to its trampoline).
+/// One binary's slots, and the package it was built for (`None`: the host program).
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub slots: &'static [&'static Slot],
+    pub package: Option<String>,
+}
+
+/// After package `package` changed (reloaded, or rolled back), points the slots of its functions
+/// at `current`, in every binary but its own libraries: each library of a package keeps calling
+/// its own version of the package's functions, so a call that started in one version finishes
+/// entirely in it, whatever reloads happen meanwhile. `new`, when given, is the library just
+/// loaded: all its slots are bound (its own functions to itself, others to the current code).
 ///
-/// The newest library is bound first and the host last, so that by the time the host can call
-/// new code, that code's own calls to other `#[hot]` functions already go where they should.
-/// Every slot change is atomic: a call sees the old or the new function, never anything between.
-pub fn bind_all(tables: &[&[&'static Slot]], current: &HashMap<&'static str, Binding>) {
+/// The new library is bound first and the host last, so that by the time the host can call new
+/// code, that code's own calls already go where they should. Every slot change is one atomic
+/// store: a call sees the old or the new function, never anything in between.
+pub fn rebind(
+    tables: &[Table],
+    current: &HashMap<&'static str, Binding>,
+    package: &str,
+    new: Option<usize>,
+) {
+    let bind_slot = |binary: usize, slot: &Slot| match current.get(slot.info().symbol) {
+        Some(&binding) => {
+            bind(slot, binary, binding);
+        }
+        None if binary > 0 => {
+            slot.bind_local();
+        }
+        None => {}
+    };
+    if let Some(new) = new {
+        tables[new]
+            .slots
+            .iter()
+            .for_each(|slot| bind_slot(new, slot));
+    }
     for (binary, table) in tables.iter().enumerate().rev() {
-        for slot in table.iter() {
-            match current.get(slot.info().symbol) {
-                Some(&binding) => {
-                    bind(slot, binary, binding);
-                }
-                None if binary > 0 => {
-                    slot.bind_local();
-                }
-                None => {}
-            }
+        if Some(binary) == new || table.package.as_deref() == Some(package) {
+            continue;
+        }
+        for slot in table
+            .slots
+            .iter()
+            .filter(|s| s.info().manifest_dir == package)
+        {
+            bind_slot(binary, slot);
         }
     }
 }
@@ -88,46 +117,70 @@ mod tests {
         Box::leak(Box::new(Slot::new(info, first_call as *const ())))
     }
 
-    #[test]
-    fn same_binary_calls_directly_other_binaries_through_the_guard() {
-        let host: &[&Slot] = Box::leak(Box::new([slot("a", host_a, host_a_entry, host_a_guard)]));
-        let lib: &[&Slot] = Box::leak(Box::new([
-            slot("a", lib_a, lib_a_entry, lib_a_guard),
-            slot("b", lib_b, lib_b, lib_b),
-        ]));
-        let current = HashMap::from([(
+    fn table(slots: Vec<&'static Slot>, package: Option<&str>) -> Table {
+        Table {
+            slots: Box::leak(slots.into_boxed_slice()),
+            package: package.map(str::to_owned),
+        }
+    }
+
+    fn binding(binary: usize, entry: extern "C-unwind" fn()) -> HashMap<&'static str, Binding> {
+        HashMap::from([(
             "a",
             Binding {
-                binary: 1,
-                entry: raw(lib_a_entry),
+                binary,
+                entry: raw(entry),
             },
-        )]);
-        bind_all(&[host, lib], &current);
+        )])
+    }
+
+    #[test]
+    fn same_binary_calls_directly_other_binaries_through_the_guard() {
+        let tables = [
+            table(vec![slot("a", host_a, host_a_entry, host_a_guard)], None),
+            table(
+                vec![
+                    slot("a", lib_a, lib_a_entry, lib_a_guard),
+                    slot("b", lib_b, lib_b, lib_b),
+                ],
+                Some("/g"),
+            ),
+        ];
+        let (host, lib) = (tables[0].slots, tables[1].slots);
+        rebind(&tables, &binding(1, lib_a_entry), "/g", Some(1));
         assert_eq!(host[0].get(), host_a_guard as *const ());
         assert_eq!(host[0].remote(), raw(lib_a_entry));
         assert_eq!(lib[0].get(), lib_a as *const ());
         // Not bound by the runtime yet: the library's own code, not its trampoline.
         assert_eq!(lib[1].get(), lib_b as *const ());
 
-        // Rolled back to the host's code: the host calls its own export, the library goes
-        // through its guard into the host's entry.
-        let current = HashMap::from([(
-            "a",
-            Binding {
-                binary: 0,
-                entry: raw(host_a_entry),
-            },
-        )]);
-        bind_all(&[host, lib], &current);
+        // Rolled back to the host's code: the host calls its own export; the library keeps its
+        // own version, for calls still running in it.
+        rebind(&tables, &binding(0, host_a_entry), "/g", None);
         assert_eq!(host[0].get(), host_a as *const ());
-        assert_eq!(lib[0].get(), lib_a_guard as *const ());
-        assert_eq!(lib[0].remote(), raw(host_a_entry));
+        assert_eq!(lib[0].get(), lib_a as *const ());
+    }
+
+    #[test]
+    fn other_packages_libraries_follow_the_current_code() {
+        // A library of package /o contains a copy of /g's function (a dependency).
+        let tables = [
+            table(vec![slot("a", host_a, host_a_entry, host_a_guard)], None),
+            table(vec![slot("a", lib_a, lib_a_entry, lib_a_guard)], Some("/g")),
+            table(vec![slot("a", lib_b, lib_b, lib_a_guard)], Some("/o")),
+        ];
+        rebind(&tables, &binding(1, lib_a_entry), "/g", None);
+        assert_eq!(tables[2].slots[0].get(), lib_a_guard as *const ());
+        assert_eq!(tables[2].slots[0].remote(), raw(lib_a_entry));
     }
 
     #[test]
     fn unbound_host_slots_keep_their_first_call() {
-        let host: &[&Slot] = Box::leak(Box::new([slot("a", host_a, host_a_entry, host_a_guard)]));
-        bind_all(&[host], &HashMap::new());
-        assert_eq!(host[0].get(), first_call as *const ());
+        let tables = [table(
+            vec![slot("a", host_a, host_a_entry, host_a_guard)],
+            None,
+        )];
+        rebind(&tables, &HashMap::new(), "/g", None);
+        assert_eq!(tables[0].slots[0].get(), first_call as *const ());
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Instant;
 
-use crate::bind::{self, Binding};
+use crate::bind::{self, Binding, Table};
 use crate::cargo::{self, HostBuild};
 use crate::guard::{self, HostApi, Panicked};
 use crate::load::{CopyDir, Library};
@@ -22,7 +22,7 @@ struct Runtime {
 
 struct State {
     /// Every slot list, indexed by binary: the host's first, then each loaded library's.
-    tables: Vec<&'static [&'static Slot]>,
+    tables: Vec<Table>,
     /// Where each function's current code lives.
     current: HashMap<&'static str, Binding>,
     /// Each function as first seen: the fingerprint its callers were compiled against.
@@ -103,7 +103,10 @@ impl Runtime {
         });
         Runtime {
             state: Mutex::new(State {
-                tables: vec![host],
+                tables: vec![Table {
+                    slots: host,
+                    package: None,
+                }],
                 current: current.collect(),
                 known: infos()
                     .map(|info| (info.symbol, Known::new(info)))
@@ -126,7 +129,7 @@ impl Runtime {
             Ok(host) => host,
             Err(reason) => return report::disabled(&reason),
         };
-        let packages = registry::packages(self.lock().tables[0].iter().map(|s| s.info()));
+        let packages = registry::packages(self.lock().tables[0].slots.iter().map(|s| s.info()));
         let mut copies = match CopyDir::create() {
             Ok(copies) => copies,
             Err(reason) => return report::disabled(&reason),
@@ -193,7 +196,10 @@ impl Runtime {
             return report::load_failed(package, &error);
         }
         let binary = state.tables.len();
-        state.tables.push(library.slots);
+        state.tables.push(Table {
+            slots: library.slots,
+            package: Some(manifest_dir.to_string()),
+        });
         let index = state.versions.len();
         let mut functions = HashMap::new();
         let mut paths = Vec::new();
@@ -223,7 +229,7 @@ impl Runtime {
             functions,
             bad: false,
         });
-        bind::bind_all(&state.tables, &state.current);
+        bind::rebind(&state.tables, &state.current, &manifest_dir, Some(binary));
         let version = state.versions.len();
         drop(state);
         report::reloaded(package, version, &plan, built.duration, started.elapsed());
@@ -247,7 +253,7 @@ impl Runtime {
             (version.package.clone(), version.manifest_dir.clone())
         };
         let good = state.roll_back(&manifest_dir);
-        bind::bind_all(&state.tables, &state.current);
+        bind::rebind(&state.tables, &state.current, &manifest_dir, None);
         drop(state);
         report::panicked(path, &package, index + 1, panicked, good, can_repeat);
         true
@@ -266,6 +272,7 @@ impl State {
             .collect();
         for symbol in symbols {
             let original = self.tables[0]
+                .slots
                 .iter()
                 .map(|s| s.info())
                 .find(|i| i.symbol == symbol);
