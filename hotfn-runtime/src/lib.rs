@@ -119,6 +119,8 @@ pub mod __private {
     #[cfg(feature = "hot")]
     pub use crate::guard::{EntryScope, KeepCopy, KeepNone, Panicked, Replay, recover};
     #[cfg(feature = "hot")]
+    pub use crate::runtime::reload_library;
+    #[cfg(feature = "hot")]
     pub use crate::slot::{FnInfo, RawFn, SLOTS, Slot};
     #[cfg(feature = "hot")]
     pub use linkme;

@@ -3,8 +3,9 @@
 //! when reloaded code panics.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::bind::{self, Binding, Table};
 use crate::cargo::{self, HostBuild};
@@ -18,6 +19,8 @@ use crate::watch::{Changes, Watcher};
 
 struct Runtime {
     state: Mutex<State>,
+    /// Created with the first reload.
+    copies: Mutex<Option<CopyDir>>,
 }
 
 struct State {
@@ -114,6 +117,7 @@ impl Runtime {
                 versions: Vec::new(),
                 entries: HashMap::new(),
             }),
+            copies: Mutex::new(None),
         }
     }
 
@@ -129,11 +133,7 @@ impl Runtime {
             Ok(host) => host,
             Err(reason) => return report::disabled(&reason),
         };
-        let packages = registry::packages(self.lock().tables[0].slots.iter().map(|s| s.info()));
-        let mut copies = match CopyDir::create() {
-            Ok(copies) => copies,
-            Err(reason) => return report::disabled(&reason),
-        };
+        let packages = self.packages();
         let roots: Vec<_> = packages
             .iter()
             .map(|p| {
@@ -151,14 +151,18 @@ impl Runtime {
         report::watching(&packages);
         while let Some(paths) = watcher.next_batch() {
             for index in changes.changed(paths) {
-                self.reload(&host, &packages[index], &mut copies);
+                self.reload(&host, &packages[index]);
             }
         }
     }
 
+    fn packages(&self) -> Vec<Package> {
+        registry::packages(self.lock().tables[0].slots.iter().map(|s| s.info()))
+    }
+
     /// Rebuilds, loads, verifies and binds one package. Any failure leaves the running code as
     /// it was.
-    fn reload(&self, host: &HostBuild, package: &Package, copies: &mut CopyDir) {
+    fn reload(&self, host: &HostBuild, package: &Package) {
         let built = match cargo::build(host, package, report::color()) {
             Ok(built) => built,
             Err(failed) => {
@@ -167,33 +171,39 @@ impl Runtime {
             }
         };
         report::diagnostics(&built.diagnostics);
+        // Reported by `install`.
+        let _ = self.install(package, &built.library, built.duration);
+    }
+
+    /// Copies, loads, verifies and binds a library built for `package`, reports the outcome, and
+    /// returns the new version's number.
+    fn install(&self, package: &Package, built: &Path, build: Duration) -> Result<usize, String> {
         let started = Instant::now();
-        let library = copies.copy(&built.library).and_then(|copy| {
-            // SAFETY: `copy` is a private copy of the library cargo just built for this package
-            // of the host's workspace.
+        let library = self.copy(built).and_then(|copy| {
+            // SAFETY: `copy` is a private copy of a library cargo built for this package of the
+            // host's workspace.
             unsafe { Library::open(&copy, &HOST_API) }
         });
-        let library = match library {
-            Ok(library) => library,
-            Err(error) => return report::load_failed(package, &error),
-        };
+        let library = library.inspect_err(|error| report::load_failed(package, error))?;
         let manifest_dir = package.manifest_dir.to_string_lossy();
         let mut state = self.lock();
         let built_functions = library.slots.iter().map(|slot| slot.info());
-        let plan = match verify::check(&state.known, &manifest_dir, built_functions) {
-            Ok(plan) => plan,
-            Err(mismatches) => return report::refused(package, &mismatches),
-        };
-        if let Some(interposed) = plan
+        let plan =
+            verify::check(&state.known, &manifest_dir, built_functions).map_err(|mismatches| {
+                report::refused(package, &mismatches);
+                format!("{} functions changed fingerprint", mismatches.len())
+            })?;
+        let interposed = plan
             .functions
             .iter()
-            .find(|f| library.function(f.info.symbol) != Some(f.info.local))
-        {
+            .find(|f| library.function(f.info.symbol) != Some(f.info.local));
+        if let Some(interposed) = interposed {
             let error = format!(
                 "{} resolves to code outside the new library",
                 interposed.info.symbol
             );
-            return report::load_failed(package, &error);
+            report::load_failed(package, &error);
+            return Err(error);
         }
         let binary = state.tables.len();
         state.tables.push(Table {
@@ -202,7 +212,6 @@ impl Runtime {
         });
         let index = state.versions.len();
         let mut functions = HashMap::new();
-        let mut paths = Vec::new();
         for known in plan.functions.iter() {
             let info = known.info;
             state.current.insert(
@@ -214,7 +223,6 @@ impl Runtime {
             );
             state.entries.insert(info.entry, index);
             functions.insert(info.symbol, info.entry);
-            paths.push(info.path);
         }
         for known in plan.functions.iter() {
             state
@@ -232,7 +240,19 @@ impl Runtime {
         bind::rebind(&state.tables, &state.current, &manifest_dir, Some(binary));
         let version = state.versions.len();
         drop(state);
-        report::reloaded(package, version, &plan, built.duration, started.elapsed());
+        report::reloaded(package, version, &plan, build, started.elapsed());
+        Ok(version)
+    }
+
+    /// A private copy of `built`, in the copy directory (made on first use).
+    fn copy(&self, built: &Path) -> Result<PathBuf, String> {
+        let mut copies = self.copies.lock().unwrap_or_else(PoisonError::into_inner);
+        if copies.is_none() {
+            *copies = Some(CopyDir::create()?);
+        }
+        copies
+            .as_mut()
+            .map_or_else(|| unreachable!(), |copies| copies.copy(built))
     }
 
     /// A guard caught a panic from `entry`: if that is a reloaded version, mark it bad, roll its
@@ -303,4 +323,17 @@ impl State {
             .rposition(|v| v.manifest_dir == manifest_dir && !v.bad);
         newest_good.map_or(0, |index| index + 1)
     }
+}
+
+/// Loads an already built library of `package` as if cargo had just built it: the test entry
+/// point of the reload path (copy, load, verify, bind), for tests that reload many times without
+/// many builds. Returns the new version's number.
+pub fn reload_library(package: &str, library: &Path) -> Result<usize, String> {
+    let runtime = runtime();
+    let packages = runtime.packages();
+    let package = packages
+        .iter()
+        .find(|p| p.name == package)
+        .ok_or_else(|| format!("no package {package:?} with #[hot] functions in this program"))?;
+    runtime.install(package, library, Duration::ZERO)
 }
