@@ -92,6 +92,15 @@ impl Fixture {
         all.extend_from_slice(args);
         App::spawn(self.cargo(&all))
     }
+
+    /// The shared target directory's file of this copy's binary (built in the `debug` profile).
+    pub fn binary(&self) -> PathBuf {
+        shared_target_dir().join("debug").join(format!(
+            "{}{}",
+            self.package,
+            std::env::consts::EXE_SUFFIX
+        ))
+    }
 }
 
 fn copy_tree(from: &Path, to: &Path, rewrite: &dyn Fn(&str) -> String) {
@@ -116,7 +125,8 @@ pub struct App {
 }
 
 impl App {
-    fn spawn(mut command: Command) -> App {
+    /// Starts `command` and collects what it prints.
+    pub fn spawn(mut command: Command) -> App {
         command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
