@@ -3,8 +3,9 @@
 //!
 //! A loaded file must never be overwritten (the next build would rewrite mapped code under the
 //! running program), so every build is copied first. Copies live in a directory created with mode
-//! 0700, removed at exit; directories left by programs that were killed are removed at the next
-//! start.
+//! 0700, removed at exit and, on Linux, when the program is ended by SIGINT (Ctrl-C), SIGTERM or
+//! SIGHUP whose default action nobody replaced; directories left by programs that were killed
+//! otherwise are removed at the next start.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -41,6 +42,8 @@ impl CopyDir {
             // Removed at exit by `remove_at_exit`, not when a value is dropped.
             .keep();
         remove_at_exit(&dir);
+        #[cfg(target_os = "linux")]
+        on_signal::remove_on_signal(&dir);
         Ok(CopyDir { dir, copies: 0 })
     }
 
@@ -138,6 +141,128 @@ fn remove_at_exit(dir: &Path) {
         // SAFETY: `remove` is an `extern "C"` function that never unwinds (it ignores errors and
         // only touches a `OnceLock` that is set before registration).
         unsafe { libc::atexit(remove) };
+    }
+}
+
+/// Removing the copies when a signal ends the program, which skips `atexit`.
+#[cfg(target_os = "linux")]
+mod on_signal {
+    use std::ffi::CString;
+    use std::path::Path;
+    use std::sync::OnceLock;
+
+    static DIR: OnceLock<CString> = OnceLock::new();
+
+    /// For SIGINT, SIGTERM and SIGHUP whose action is still the default (ending the program):
+    /// remove `dir`, then end the program as the signal would have. A handler the program installs
+    /// later replaces this one (and usually ends the program through `exit`, which runs the
+    /// `atexit` hook); one installed before is left alone.
+    pub fn remove_on_signal(dir: &Path) {
+        use std::os::unix::ffi::OsStrExt;
+        let Ok(path) = CString::new(dir.as_os_str().as_bytes()) else {
+            return;
+        };
+        if DIR.set(path).is_err() {
+            return;
+        }
+        for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            // SAFETY: `sigaction` with a null new action only reads the current one into `old`,
+            // a zeroed (valid) `sigaction` struct.
+            let default = unsafe {
+                let mut old: libc::sigaction = std::mem::zeroed();
+                libc::sigaction(signal, std::ptr::null(), &mut old) == 0
+                    && old.sa_sigaction == libc::SIG_DFL
+            };
+            if !default {
+                continue;
+            }
+            // SAFETY: `handle` is async-signal-safe (see there); SA_RESETHAND restores the
+            // default action on entry, so re-raising the signal ends the program as before.
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = handle as extern "C" fn(libc::c_int) as libc::sighandler_t;
+                action.sa_flags = libc::SA_RESETHAND | libc::SA_RESTART;
+                libc::sigemptyset(&mut action.sa_mask);
+                libc::sigaction(signal, &action, std::ptr::null_mut());
+            }
+        }
+    }
+
+    /// Only async-signal-safe calls: an atomic load (`OnceLock::get`), `open`, `getdents64`,
+    /// `unlinkat`, `close`, `rmdir` and `raise`; no allocation, no lock.
+    extern "C" fn handle(signal: libc::c_int) {
+        if let Some(dir) = DIR.get() {
+            // A few passes, in case removing entries while listing them skipped some.
+            for _ in 0..3 {
+                // SAFETY: `dir` is a NUL-terminated path; `remove_entries` only reads records
+                // the kernel wrote.
+                if unsafe { remove_entries(dir) && libc::rmdir(dir.as_ptr()) == 0 } {
+                    break;
+                }
+            }
+        }
+        // SAFETY: raising a signal has no memory-safety preconditions; its action is the default
+        // again (SA_RESETHAND), so the program now ends as the signal says once this returns.
+        unsafe { libc::raise(signal) };
+    }
+
+    /// Unlinks every entry of `dir` (which holds only files); false if it cannot be listed.
+    ///
+    /// # Safety
+    ///
+    /// `dir` must be a valid NUL-terminated path.
+    unsafe fn remove_entries(dir: &CString) -> bool {
+        // SAFETY: `dir` is NUL-terminated (caller).
+        let fd = unsafe {
+            libc::open(
+                dir.as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+            )
+        };
+        if fd < 0 {
+            return false;
+        }
+        // 8-byte aligned, as `dirent64` records are.
+        let mut buffer = [0u64; 1024];
+        loop {
+            // SAFETY: the kernel writes at most `size_of_val(&buffer)` bytes into `buffer`.
+            let read = unsafe {
+                libc::syscall(
+                    libc::SYS_getdents64,
+                    fd,
+                    buffer.as_mut_ptr(),
+                    std::mem::size_of_val(&buffer),
+                )
+            };
+            if read <= 0 {
+                break;
+            }
+            let mut offset = 0;
+            while offset < read as usize {
+                // SAFETY: the kernel filled `read` bytes with whole `dirent64` records, each
+                // starting `d_reclen` bytes after the previous one; only the header fields and
+                // the NUL-terminated name inside the record are read.
+                unsafe {
+                    let entry = buffer
+                        .as_ptr()
+                        .cast::<u8>()
+                        .add(offset)
+                        .cast::<libc::dirent64>();
+                    let length = (*entry).d_reclen as usize;
+                    let name = (&raw const (*entry).d_name).cast::<libc::c_char>();
+                    let dots = *name == b'.' as libc::c_char
+                        && (*name.add(1) == 0
+                            || (*name.add(1) == b'.' as libc::c_char && *name.add(2) == 0));
+                    if !dots {
+                        libc::unlinkat(fd, name, 0);
+                    }
+                    offset += length.max(1);
+                }
+            }
+        }
+        // SAFETY: `fd` was opened above and is closed once.
+        unsafe { libc::close(fd) };
+        true
     }
 }
 

@@ -206,23 +206,31 @@ fn identical_saves_do_not_rebuild_and_an_editor_save_rebuilds_once() {
     );
 }
 
-#[test]
-fn library_copies_are_private_and_removed_at_exit() {
-    let fixture = Fixture::new("basic", "cleanup");
-    let mut app = start(&fixture);
+/// The copy directories of process `pid`.
+fn copy_dirs(pid: &str) -> Vec<std::path::PathBuf> {
+    let prefix = format!("hotfn-{pid}-");
+    let entries = std::fs::read_dir(std::env::temp_dir()).unwrap().flatten();
+    entries
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .collect()
+}
+
+/// Starts the fixture, reloads once, and returns the app and its process id.
+fn start_and_reload(fixture: &Fixture) -> (App, String) {
+    let mut app = start(fixture);
     let (_, frame) = app.wait_for_frame("a frame", 0, RELOAD, |_| true);
     let mark = app.len();
     fixture.edit("src/lib.rs", "label-v1", "label-v2");
     wait_for_reload(&mut app, mark, 1);
-    let prefix = format!("hotfn-{}-", frame.get("pid"));
-    let copies = || -> Vec<std::path::PathBuf> {
-        let entries = std::fs::read_dir(std::env::temp_dir()).unwrap().flatten();
-        entries
-            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
-            .map(|e| e.path())
-            .collect()
-    };
-    let dirs = copies();
+    (app, frame.get("pid").to_owned())
+}
+
+#[test]
+fn library_copies_are_private_and_removed_at_exit() {
+    let fixture = Fixture::new("basic", "cleanup");
+    let (mut app, pid) = start_and_reload(&fixture);
+    let dirs = copy_dirs(&pid);
     assert_eq!(dirs.len(), 1, "one private directory per process: {dirs:?}");
     #[cfg(unix)]
     {
@@ -236,10 +244,37 @@ fn library_copies_are_private_and_removed_at_exit() {
     app.send("quit");
     app.wait_for_exit(hotfn_tests::RELOAD);
     assert!(
-        copies().is_empty(),
+        copy_dirs(&pid).is_empty(),
         "copies left behind after exit: {:?}",
-        copies()
+        copy_dirs(&pid)
     );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn library_copies_are_removed_when_ctrl_c_ends_the_program() {
+    use std::os::unix::process::ExitStatusExt;
+    for (signal, number) in [("INT", 2), ("TERM", 15)] {
+        let fixture = Fixture::new("basic", &format!("sig{}", signal.to_lowercase()));
+        let (mut app, pid) = start_and_reload(&fixture);
+        assert_eq!(copy_dirs(&pid).len(), 1);
+        let kill = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let status = app.wait_for_exit(RELOAD);
+        assert_eq!(
+            status.signal(),
+            Some(number),
+            "ended by SIG{signal} as without hotfn: {status:?}"
+        );
+        assert!(
+            copy_dirs(&pid).is_empty(),
+            "copies left behind after SIG{signal}: {:?}",
+            copy_dirs(&pid)
+        );
+    }
 }
 
 #[test]
