@@ -126,22 +126,34 @@ pub struct Built {
 /// A failed build: what cargo and the compiler said.
 #[derive(Debug)]
 pub struct Failed {
+    pub why: Why,
     pub diagnostics: Vec<String>,
     pub duration: Duration,
+}
+
+/// Why a build failed, which decides what the user is told to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Why {
+    /// The code does not compile (or cargo refused the project): fix it and save again.
+    Error,
+    /// Cargo could not be started at all.
+    NoCargo,
+    /// Cargo or the compiler was killed (by the user, or the system running out of memory):
+    /// nothing is wrong with the code; save again to retry.
+    Killed(String),
 }
 
 /// Runs the build of `package` and waits for it.
 pub fn build(host: &HostBuild, package: &Package, color: bool) -> Result<Built, Failed> {
     let started = Instant::now();
-    let failed = |diagnostics| Failed {
+    let failed = |why, diagnostics| Failed {
+        why,
         diagnostics,
         duration: started.elapsed(),
     };
     let mut child = host.command(package, color).spawn().map_err(|error| {
-        failed(vec![format!(
-            "could not run `{}`: {error}; make sure cargo is on PATH (or set CARGO)",
-            host.cargo.to_string_lossy()
-        )])
+        let why = format!("cannot run `{}`: {error}", host.cargo.to_string_lossy());
+        failed(Why::NoCargo, vec![why])
     })?;
     let stderr = child.stderr.take().map(|mut pipe| {
         std::thread::spawn(move || {
@@ -169,18 +181,44 @@ pub fn build(host: &HostBuild, package: &Package, color: bool) -> Result<Built, 
         }),
         _ => {
             let stderr = stderr.trim();
-            if !stderr.is_empty() {
+            let why = killed(status.as_ref().ok(), stderr).map_or(Why::Error, Why::Killed);
+            if !stderr.is_empty() && why == Why::Error {
                 diagnostics.push(stderr.to_owned());
             }
-            if diagnostics.is_empty() {
+            if diagnostics.is_empty() && why == Why::Error {
                 diagnostics.push(match status {
                     Ok(status) => format!("cargo exited with {status} and produced no library"),
                     Err(error) => format!("waiting for cargo failed: {error}"),
                 });
             }
-            Err(failed(diagnostics))
+            Err(failed(why, diagnostics))
         }
     }
+}
+
+/// How the build was killed, if it was: cargo itself, or the compiler (cargo then says
+/// `(signal: 9, SIGKILL: kill)`), by a signal that ends processes on request. A crash (SIGSEGV
+/// and the like) is an error to show, not an interruption.
+fn killed(status: Option<&std::process::ExitStatus>, stderr: &str) -> Option<String> {
+    const ENDING: [(i32, &str); 4] = [
+        (9, "SIGKILL"),
+        (15, "SIGTERM"),
+        (2, "SIGINT"),
+        (1, "SIGHUP"),
+    ];
+    #[cfg(unix)]
+    if let Some(signal) = status.and_then(std::os::unix::process::ExitStatusExt::signal) {
+        let (_, name) = ENDING.iter().find(|(number, _)| *number == signal)?;
+        return Some(format!("cargo was killed by {name}"));
+    }
+    #[cfg(not(unix))]
+    let _ = status;
+    let (_, rest) = stderr.split_once("(signal: ")?;
+    let signal = rest.split(')').next()?;
+    ENDING
+        .iter()
+        .any(|(_, name)| signal.contains(name))
+        .then(|| format!("the compiler was killed (signal: {signal})"))
 }
 
 /// What cargo's JSON messages told about one build.
@@ -222,6 +260,32 @@ pub fn read_messages(reader: impl BufRead, package: &Package) -> Output {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_killed_compiler_is_an_interruption_and_a_crash_is_an_error() {
+        let cargo = "error: could not compile `game` (lib)\n\nCaused by:\n  process didn't exit \
+                     successfully: `rustc --crate-name game` (signal: 9, SIGKILL: kill)";
+        assert_eq!(
+            killed(None, cargo).as_deref(),
+            Some("the compiler was killed (signal: 9, SIGKILL: kill)")
+        );
+        let crash = cargo.replace("9, SIGKILL: kill", "11, SIGSEGV: invalid memory reference");
+        assert_eq!(killed(None, &crash), None);
+        assert_eq!(killed(None, "error[E0308]: mismatched types"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_killed_cargo_is_an_interruption() {
+        use std::os::unix::process::ExitStatusExt;
+        let status = std::process::ExitStatus::from_raw(9);
+        assert_eq!(
+            killed(Some(&status), "").as_deref(),
+            Some("cargo was killed by SIGKILL")
+        );
+        let crash = std::process::ExitStatus::from_raw(11);
+        assert_eq!(killed(Some(&crash), ""), None);
+    }
 
     fn package() -> Package {
         Package {

@@ -22,29 +22,55 @@ pub struct CopyDir {
 const PREFIX: &str = "hotfn-";
 
 impl CopyDir {
-    /// Creates a fresh private directory (and removes those of dead processes).
-    pub fn create() -> Result<CopyDir, String> {
-        remove_stale(&std::env::temp_dir());
+    /// Creates a fresh private directory in `parent` (and removes those of dead processes).
+    pub fn create_in(parent: &Path) -> Result<CopyDir, String> {
+        remove_stale(parent);
         let prefix = format!("{PREFIX}{}-", std::process::id());
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix);
         #[cfg(unix)]
         builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
         let dir = builder
-            .tempdir()
-            .map_err(|error| {
-                format!(
-                    "cannot create a private directory for library copies in {}: {error}; \
-                     set TMPDIR to a writable directory",
-                    std::env::temp_dir().display()
-                )
-            })?
+            .tempdir_in(parent)
+            .map_err(|error| format!("{}: {error}", parent.display()))?
             // Removed at exit by `remove_at_exit`, not when a value is dropped.
             .keep();
         remove_at_exit(&dir);
         #[cfg(target_os = "linux")]
         on_signal::remove_on_signal(&dir);
         Ok(CopyDir { dir, copies: 0 })
+    }
+
+    /// Creates the directory in the first of `parents` where that works (the system's temporary
+    /// directory first, then cargo's target directory) and says where it is if that is not the
+    /// first.
+    pub fn create(parents: &[PathBuf]) -> Result<(CopyDir, Option<String>), String> {
+        let mut errors = Vec::new();
+        for (index, parent) in parents.iter().enumerate() {
+            if index > 0 {
+                // A fallback is made when needed (the first, the temporary directory, exists).
+                let _ = std::fs::create_dir_all(parent);
+            }
+            match CopyDir::create_in(parent) {
+                Ok(copies) => {
+                    let note = (!errors.is_empty()).then(|| {
+                        format!(
+                            "cannot keep library copies in {} ({}); using {} instead",
+                            parents[0].display(),
+                            errors.join("; "),
+                            copies.dir.display()
+                        )
+                    });
+                    return Ok((copies, note));
+                }
+                Err(error) => errors.push(error),
+            }
+        }
+        Err(format!(
+            "cannot create a private directory for library copies ({}); set TMPDIR to a \
+             writable directory",
+            errors.join("; ")
+        ))
     }
 
     /// Copies `library` to a name never used before in this directory.

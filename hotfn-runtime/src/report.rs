@@ -3,6 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
+use crate::cargo::{Failed, Why};
 use crate::guard::Panicked;
 use crate::registry::Package;
 use crate::verify::{Mismatch, Plan};
@@ -74,14 +75,25 @@ pub fn diagnostics(diagnostics: &[String]) {
     }
 }
 
-pub fn build_failed(package: &Package, duration: Duration) {
+pub fn build_failed(package: &Package, failed: &Failed) {
+    let (what, todo) = match &failed.why {
+        Why::Error => ("failed".to_owned(), "Fix the error and save again"),
+        Why::NoCargo => (
+            format!("could not start: {}", failed.diagnostics.join("; ")),
+            "Put cargo on PATH (or set CARGO to its path) and restart the program",
+        ),
+        Why::Killed(how) => (
+            format!("was interrupted: {how}"),
+            "Nothing is wrong with the code: save again to retry \
+             (if the system ran out of memory, close something first)",
+        ),
+    };
     line(
         BAD,
         &format!(
-            "build of {} failed after {}; the program keeps running the previous code. \
-             Fix the error and save again",
+            "build of {} {what} after {}; the program keeps running the previous code. {todo}",
             package.name,
-            millis(duration)
+            millis(failed.duration)
         ),
     );
 }

@@ -2,7 +2,7 @@
 //! watch → build → load → verify → bind → report on a thread of its own, and rolls a crate back
 //! when reloaded code panics.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
@@ -48,6 +48,10 @@ struct Version {
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+
+/// How long a failed build waits for more file events before it is reported: an editor still
+/// writing the file makes it stale.
+const SETTLE: Duration = Duration::from_millis(150);
 
 /// What the guards of every binary call back into.
 static HOST_API: HostApi = HostApi {
@@ -149,9 +153,30 @@ impl Runtime {
         let mut changes = Changes::new(roots, host.target_dir.clone());
         changes.snapshot();
         report::watching(&packages);
-        while let Some(paths) = watcher.next_batch() {
-            for index in changes.changed(paths) {
-                self.reload(&host, &packages[index]);
+        let mut pending = BTreeSet::new();
+        loop {
+            let Some(index) = pending.pop_first() else {
+                let Some(paths) = watcher.next_batch() else {
+                    return;
+                };
+                pending = changes.changed(paths);
+                continue;
+            };
+            let package = &packages[index];
+            let built = cargo::build(&host, package, report::color());
+            // A file that changed while cargo ran (an editor still writing, more saves) makes
+            // this build stale: build again, without showing or loading the stale result. A
+            // failed build waits a little longer, since a half-written file fails fast.
+            let settle = if built.is_ok() {
+                Duration::ZERO
+            } else {
+                SETTLE
+            };
+            let more = changes.changed(watcher.batches_within(settle));
+            let stale = more.contains(&index);
+            pending.extend(more);
+            if !stale {
+                self.finish(package, built);
             }
         }
     }
@@ -160,14 +185,16 @@ impl Runtime {
         registry::packages(self.lock().tables[0].slots.iter().map(|s| s.info()))
     }
 
-    /// Rebuilds, loads, verifies and binds one package. Any failure leaves the running code as
-    /// it was.
-    fn reload(&self, host: &HostBuild, package: &Package) {
-        let built = match cargo::build(host, package, report::color()) {
+    /// Loads, verifies and binds a build of one package, or reports why it failed. Any failure
+    /// leaves the running code as it was.
+    fn finish(&self, package: &Package, built: Result<cargo::Built, cargo::Failed>) {
+        let built = match built {
             Ok(built) => built,
             Err(failed) => {
-                report::diagnostics(&failed.diagnostics);
-                return report::build_failed(package, failed.duration);
+                if failed.why == cargo::Why::Error {
+                    report::diagnostics(&failed.diagnostics);
+                }
+                return report::build_failed(package, &failed);
             }
         };
         report::diagnostics(&built.diagnostics);
@@ -248,7 +275,15 @@ impl Runtime {
     fn copy(&self, built: &Path) -> Result<PathBuf, String> {
         let mut copies = self.copies.lock().unwrap_or_else(PoisonError::into_inner);
         if copies.is_none() {
-            *copies = Some(CopyDir::create()?);
+            let mut parents = vec![std::env::temp_dir()];
+            if let Ok(host) = HostBuild::detect() {
+                parents.push(host.target_dir.join("hotfn"));
+            }
+            let (created, note) = CopyDir::create(&parents)?;
+            if let Some(note) = note {
+                report::warning(&note);
+            }
+            *copies = Some(created);
         }
         copies
             .as_mut()

@@ -155,7 +155,23 @@ impl Watcher {
     /// `None` when the watcher stopped.
     pub fn next_batch(&self) -> Option<Vec<PathBuf>> {
         let first = self.events.recv().ok()?;
-        let batches = std::iter::once(first).chain(self.events.try_iter());
+        Some(self.paths(std::iter::once(first).chain(self.events.try_iter())))
+    }
+
+    /// The paths of every batch that arrives within `wait` (none: only those already waiting).
+    pub fn batches_within(&self, wait: Duration) -> Vec<PathBuf> {
+        let deadline = std::time::Instant::now() + wait;
+        let mut batches: Vec<DebounceEventResult> = self.events.try_iter().collect();
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match self.events.recv_timeout(left) {
+                Ok(batch) => batches.push(batch),
+                Err(_) => break,
+            }
+        }
+        self.paths(batches)
+    }
+
+    fn paths(&self, batches: impl IntoIterator<Item = DebounceEventResult>) -> Vec<PathBuf> {
         let mut paths = Vec::new();
         for batch in batches {
             match batch {
@@ -167,7 +183,7 @@ impl Watcher {
                 }
             }
         }
-        Some(paths)
+        paths
     }
 }
 

@@ -86,6 +86,15 @@ impl Fixture {
         command
     }
 
+    /// Starts `cargo run --features hot` and waits until the program prints its first frame and
+    /// the runtime watches its sources.
+    pub fn start_hot(&self) -> App {
+        let mut app = self.run(&["--features", "hot"]);
+        app.wait_for_frame("the first frame", 0, START, |_| true);
+        app.wait_for_watching();
+        app
+    }
+
     /// Starts `cargo run <args>` and collects what it prints.
     pub fn run(&self, args: &[&str]) -> App {
         let mut all = vec!["run"];
@@ -179,6 +188,23 @@ impl App {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Waits until the runtime says it watches the sources.
+    pub fn wait_for_watching(&mut self) {
+        self.wait_for("the runtime to watch", 0, START, |l| {
+            l.starts_with("err| [hotfn] watching")
+        });
+    }
+
+    /// Waits for the line that announces reload number `version` after `skip`, and returns its
+    /// index.
+    pub fn wait_for_reload(&mut self, skip: usize, version: u32) -> usize {
+        let announce = format!(" v{version}: ");
+        self.wait_for(&format!("reload v{version}"), skip, RELOAD, |l| {
+            l.starts_with("err| [hotfn] reloaded") && l.contains(&announce)
+        })
+        .0
     }
 
     /// Waits for a frame line (`out| frame=...`) after `skip` that satisfies `matches`.

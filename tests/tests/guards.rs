@@ -1,21 +1,12 @@
 //! End-to-end: what happens when an edit would be unsafe to run (a changed signature or type
 //! layout) or when reloaded code panics. The program must keep running, with its state.
 
-use hotfn_tests::{App, Fixture, RELOAD, START};
-
-fn start(fixture: &Fixture) -> App {
-    let mut app = fixture.run(&["--features", "hot"]);
-    app.wait_for_frame("the first frame", 0, START, |_| true);
-    app.wait_for("the runtime to watch", 0, START, |l| {
-        l.starts_with("err| [hotfn] watching")
-    });
-    app
-}
+use hotfn_tests::{Fixture, RELOAD};
 
 #[test]
 fn a_panic_in_reloaded_code_rolls_back_and_completes_the_call() {
     let fixture = Fixture::new("basic", "panic");
-    let mut app = start(&fixture);
+    let mut app = fixture.start_hot();
     let mark = app.len();
     fixture.edit(
         "src/lib.rs",
@@ -91,7 +82,7 @@ fn a_panic_in_reloaded_code_rolls_back_and_completes_the_call() {
 #[test]
 fn a_panic_in_original_code_behaves_as_in_a_normal_build() {
     let fixture = Fixture::new("basic", "plainpanic");
-    let mut app = start(&fixture);
+    let mut app = fixture.start_hot();
     app.send("panic");
     let status = app.wait_for_exit(RELOAD);
     assert_eq!(
@@ -113,7 +104,7 @@ fn a_panic_in_original_code_behaves_as_in_a_normal_build() {
 #[test]
 fn signature_and_layout_changes_are_refused_and_the_old_code_keeps_running() {
     let fixture = Fixture::new("basic", "refuse");
-    let mut app = start(&fixture);
+    let mut app = fixture.start_hot();
     // (file, original, edit, function named in the report, what the report shows)
     let edits = [
         (

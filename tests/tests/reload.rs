@@ -1,31 +1,12 @@
 //! End-to-end: start the `basic` fixture with `cargo run --features hot`, edit its sources while
 //! it runs, and check what the same process prints next.
 
-use hotfn_tests::{App, Fixture, RELOAD, START};
-
-/// Starts the fixture and waits until it runs and the runtime watches its sources.
-fn start(fixture: &Fixture) -> App {
-    let mut app = fixture.run(&["--features", "hot"]);
-    app.wait_for_frame("the first frame", 0, START, |_| true);
-    app.wait_for("the runtime to watch", 0, START, |l| {
-        l.starts_with("err| [hotfn] watching")
-    });
-    app
-}
-
-/// The index of the line that announces reload number `version`.
-fn wait_for_reload(app: &mut App, skip: usize, version: u32) -> usize {
-    let announce = format!(" v{version}: ");
-    app.wait_for(&format!("reload v{version}"), skip, RELOAD, |l| {
-        l.starts_with("err| [hotfn] reloaded") && l.contains(&announce)
-    })
-    .0
-}
+use hotfn_tests::{App, Fixture, RELOAD};
 
 #[test]
 fn an_edit_runs_in_the_same_process_with_its_state() {
     let fixture = Fixture::new("basic", "edit");
-    let mut app = start(&fixture);
+    let mut app = fixture.start_hot();
     let (_, before) = app.wait_for_frame("a frame", 0, RELOAD, |f| f.number("frame") >= 3);
     assert_eq!(
         before.get("label"),
@@ -57,7 +38,7 @@ fn an_edit_runs_in_the_same_process_with_its_state() {
         "split_off(at.min",
         "split_off((at + 1).min",
     );
-    let reloaded = wait_for_reload(&mut app, mark, 1);
+    let reloaded = app.wait_for_reload(mark, 1);
     let (_, after) = app.wait_for_frame("new code", reloaded, RELOAD, |f| {
         f.get("label").starts_with("label-v2")
     });
@@ -111,7 +92,7 @@ fn an_edit_runs_in_the_same_process_with_its_state() {
 #[test]
 fn a_compile_error_keeps_the_old_code_until_fixed() {
     let fixture = Fixture::new("basic", "broken");
-    let mut app = start(&fixture);
+    let mut app = fixture.start_hot();
     let mark = app.len();
     fixture.edit(
         "src/lib.rs",
@@ -145,7 +126,7 @@ fn a_compile_error_keeps_the_old_code_until_fixed() {
         "format!(\"label-v2 {frame}\") + 1u8",
         "format!(\"label-v3 {frame}\")",
     );
-    let reloaded = wait_for_reload(&mut app, failed, 1);
+    let reloaded = app.wait_for_reload(failed, 1);
     let (_, fixed) = app.wait_for_frame("the fixed code", reloaded, RELOAD, |f| {
         f.get("label").starts_with("label-v3")
     });
@@ -155,12 +136,12 @@ fn a_compile_error_keeps_the_old_code_until_fixed() {
 #[test]
 fn a_function_first_called_after_a_reload_runs_the_new_code() {
     let fixture = Fixture::new("basic", "late");
-    let mut app = start(&fixture);
+    let mut app = fixture.start_hot();
     let (_, frame) = app.wait_for_frame("a frame", 0, RELOAD, |_| true);
     assert_eq!(frame.get("late"), "-", "late() is not called before we ask");
     let mark = app.len();
     fixture.edit("src/lib.rs", "x + 1", "x + 1_000_000");
-    let reloaded = wait_for_reload(&mut app, mark, 1);
+    let reloaded = app.wait_for_reload(mark, 1);
     app.send("late");
     let (_, called) = app.wait_for_frame("late() to be called", reloaded, RELOAD, |f| {
         f.get("late") != "-"
@@ -171,7 +152,7 @@ fn a_function_first_called_after_a_reload_runs_the_new_code() {
 #[test]
 fn identical_saves_do_not_rebuild_and_an_editor_save_rebuilds_once() {
     let fixture = Fixture::new("basic", "same");
-    let mut app = start(&fixture);
+    let mut app = fixture.start_hot();
     let lib = fixture.path("src/lib.rs");
     let text = std::fs::read_to_string(&lib).unwrap();
     let mark = app.len();
@@ -186,7 +167,7 @@ fn identical_saves_do_not_rebuild_and_an_editor_save_rebuilds_once() {
     std::fs::write(&new, text.replace("label-v1", "label-v2")).unwrap();
     std::fs::rename(&new, &lib).unwrap();
     std::fs::remove_file(fixture.path("src/.lib.rs.swp")).unwrap();
-    wait_for_reload(&mut app, mark, 1);
+    app.wait_for_reload(mark, 1);
     let (_, frame) = app.wait_for_frame("new code", mark, RELOAD, |f| {
         f.get("label").starts_with("label-v2")
     });
@@ -218,11 +199,11 @@ fn copy_dirs(pid: &str) -> Vec<std::path::PathBuf> {
 
 /// Starts the fixture, reloads once, and returns the app and its process id.
 fn start_and_reload(fixture: &Fixture) -> (App, String) {
-    let mut app = start(fixture);
+    let mut app = fixture.start_hot();
     let (_, frame) = app.wait_for_frame("a frame", 0, RELOAD, |_| true);
     let mark = app.len();
     fixture.edit("src/lib.rs", "label-v1", "label-v2");
-    wait_for_reload(&mut app, mark, 1);
+    app.wait_for_reload(mark, 1);
     (app, frame.get("pid").to_owned())
 }
 
