@@ -89,6 +89,8 @@
 pub use hotfn_macros::hot;
 
 #[cfg(feature = "hot")]
+mod alloc;
+#[cfg(feature = "hot")]
 mod bind;
 #[cfg(feature = "hot")]
 mod cargo;

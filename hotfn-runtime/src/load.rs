@@ -10,8 +10,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use crate::alloc::Allocator;
 use crate::guard::HostApi;
-use crate::slot::{ABI, ABI_SYMBOL, AbiFn, CONNECT_SYMBOL, ConnectFn, SLOTS_SYMBOL, Slot, SlotsFn};
+use crate::slot::{
+    ABI, ABI_SYMBOL, ALLOCATOR_SYMBOL, AbiFn, AllocatorFn, CONNECT_SYMBOL, ConnectFn, SLOTS_SYMBOL,
+    Slot, SlotsFn,
+};
 
 /// The private directory of this process's library copies.
 pub struct CopyDir {
@@ -327,6 +331,13 @@ impl Library {
                  running program; restart the program",
                 path.display()
             ));
+        }
+        // SAFETY: the ABI matched, so `hotfn_allocator_v1` has type `AllocatorFn`.
+        let allocator = unsafe { library.get::<AllocatorFn>(ALLOCATOR_SYMBOL) }
+            .map_err(|error| format!("{}: {error}", path.display()))?;
+        let allocator = Allocator::from_u8(allocator());
+        if let Some(why) = crate::alloc::mismatch(crate::alloc::host(), allocator) {
+            return Err(why);
         }
         // SAFETY: the ABI matched, so `hotfn_connect_v1` has type `ConnectFn`.
         let connect = unsafe { library.get::<ConnectFn>(CONNECT_SYMBOL) }

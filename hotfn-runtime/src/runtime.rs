@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::alloc::Allocator;
 use crate::bind::{self, Binding, Table};
 use crate::cargo::{self, HostBuild};
 use crate::guard::{self, HostApi, Panicked};
@@ -137,6 +138,10 @@ impl Runtime {
             Ok(host) => host,
             Err(reason) => return report::disabled(&reason),
         };
+        // Said now rather than after every build: no library could be loaded.
+        if let Some(why) = crate::alloc::mismatch(crate::alloc::host(), Allocator::Malloc) {
+            return report::disabled(&why);
+        }
         let packages = self.packages();
         let roots: Vec<_> = packages
             .iter()

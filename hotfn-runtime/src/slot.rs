@@ -180,6 +180,18 @@ pub extern "C" fn hotfn_connect_v1(api: &'static HostApi) {
     crate::guard::install_library_hook();
 }
 
+/// Symbol of [`hotfn_allocator_v1`].
+pub(crate) const ALLOCATOR_SYMBOL: &[u8] = b"hotfn_allocator_v1\0";
+
+/// Which allocator serves this binary (an [`Allocator`](crate::alloc::Allocator) as `u8`), for
+/// the host to check that it can exchange allocations with a loaded library.
+#[unsafe(no_mangle)]
+pub extern "C" fn hotfn_allocator_v1() -> u8 {
+    crate::alloc::this_binary() as u8
+}
+
+/// Signature of [`hotfn_allocator_v1`].
+pub(crate) type AllocatorFn = extern "C" fn() -> u8;
 /// Signature of [`hotfn_connect_v1`].
 pub(crate) type ConnectFn = extern "C" fn(&'static HostApi);
 /// Signature of [`hotfn_slots_v1`].
