@@ -41,10 +41,7 @@ fn with_error(error: syn::Error, item: TokenStream) -> TokenStream {
 
 fn not_a_function(error: syn::Error, input: TokenStream) -> TokenStream {
     match crate::parse::describe_non_fn(input.clone()) {
-        Some((item, what)) => {
-            let message = format!("#[hot] goes on functions, but this is {what}");
-            with_error(syn::Error::new_spanned(&item, message), item)
-        }
+        Some((item, name, message)) => with_error(syn::Error::new_spanned(name, message), item),
         None => with_error(error, input),
     }
 }

@@ -15,7 +15,21 @@ impl Args {
         let mut krate = None;
         let parser = syn::meta::parser(|meta| {
             if meta.path.is_ident("crate") {
-                krate = Some(meta.value()?.parse()?);
+                const USAGE: &str = "expected `crate = path`, the name under which your Cargo.toml depends on hotfn-runtime, e.g. `#[hot(crate = my_hotfn)]`";
+                if krate.is_some() {
+                    return Err(meta.error("`crate` is given twice; keep one"));
+                }
+                if !meta.input.peek(Token![=]) {
+                    return Err(meta.error(USAGE));
+                }
+                let value = meta.value()?;
+                if value.is_empty() {
+                    return Err(meta.error(USAGE));
+                }
+                let path = value
+                    .parse()
+                    .map_err(|error| syn::Error::new(error.span(), USAGE))?;
+                krate = Some(path);
                 Ok(())
             } else {
                 Err(meta.error(
@@ -69,26 +83,38 @@ impl Parse for HotFn {
     }
 }
 
-/// Names what the attribute was put on when it is not a function, for the error message.
-pub fn describe_non_fn(tokens: TokenStream) -> Option<(TokenStream, &'static str)> {
-    use quote::ToTokens;
-    let item: syn::Item = syn::parse2(tokens).ok()?;
-    let what = match &item {
-        syn::Item::Impl(_) => {
-            "an impl block; put #[hot] on free functions (methods are not supported yet)"
+/// When the attribute was put on something other than a function: the item, the tokens that name
+/// it (`struct Board`), for the error's span, and the error message.
+pub fn describe_non_fn(tokens: TokenStream) -> Option<(TokenStream, TokenStream, String)> {
+    use quote::{ToTokens, quote};
+    use syn::Item;
+    let item: Item = syn::parse2(tokens).ok()?;
+    let (name, what) = match &item {
+        Item::Impl(i) => {
+            let (impl_token, self_ty) = (&i.impl_token, &i.self_ty);
+            (quote!(#impl_token #self_ty), "an impl block")
         }
-        syn::Item::Struct(_) => "a struct",
-        syn::Item::Enum(_) => "an enum",
-        syn::Item::Static(_) => "a static",
-        syn::Item::Const(_) => "a const",
-        syn::Item::Mod(_) => "a module",
-        syn::Item::Trait(_) => "a trait",
-        syn::Item::Type(_) => "a type alias",
-        syn::Item::Use(_) => "a use declaration",
-        syn::Item::Union(_) => "a union",
-        syn::Item::ForeignMod(_) => "an extern block",
-        syn::Item::Macro(_) => "a macro invocation",
-        _ => "this item",
+        Item::Struct(i) => (keyword_and_name(&i.struct_token, &i.ident), "a struct"),
+        Item::Enum(i) => (keyword_and_name(&i.enum_token, &i.ident), "an enum"),
+        Item::Static(i) => (keyword_and_name(&i.static_token, &i.ident), "a static"),
+        Item::Const(i) => (keyword_and_name(&i.const_token, &i.ident), "a const"),
+        Item::Mod(i) => (keyword_and_name(&i.mod_token, &i.ident), "a module"),
+        Item::Trait(i) => (keyword_and_name(&i.trait_token, &i.ident), "a trait"),
+        Item::Type(i) => (keyword_and_name(&i.type_token, &i.ident), "a type alias"),
+        Item::Union(i) => (keyword_and_name(&i.union_token, &i.ident), "a union"),
+        Item::Use(i) => (i.use_token.to_token_stream(), "a use declaration"),
+        Item::ForeignMod(i) => (i.abi.to_token_stream(), "an extern block"),
+        Item::Macro(i) => (i.mac.path.to_token_stream(), "a macro invocation"),
+        _ => (item.to_token_stream(), "this item"),
     };
-    Some((item.to_token_stream(), what))
+    let advice = match &item {
+        Item::Impl(_) => "put #[hot] on free functions (methods are not supported yet)",
+        _ => "remove #[hot] here and put it on the functions to reload",
+    };
+    let message = format!("#[hot] goes on functions, but this is {what}; {advice}");
+    Some((item.to_token_stream(), name, message))
+}
+
+fn keyword_and_name(keyword: &impl quote::ToTokens, name: &syn::Ident) -> TokenStream {
+    quote::quote!(#keyword #name)
 }

@@ -1,6 +1,5 @@
 //! The rules: which function shapes `#[hot]` can reload, with an error at the exact token otherwise.
 
-use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{FnArg, GenericParam, ReturnType, Signature};
 
@@ -35,14 +34,17 @@ fn check_signature(sig: &Signature, errors: &mut Errors) {
             "#[hot] does not support `async fn` yet: the future's type changes with every edit. Put the logic in a synchronous #[hot] fn and call it from the async one",
         );
     }
-    if let Some(abi) = &sig.abi {
+    if let Some(variadic) = &sig.variadic {
+        // A C-variadic function must be `extern "C"`: one error here, none about the ABI.
+        errors.push(
+            variadic,
+            "#[hot] cannot reload C-variadic functions: a reload needs one fixed signature. Make a #[hot] fn that takes the values as a slice, and call it from the variadic one",
+        );
+    } else if let Some(abi) = &sig.abi {
         errors.push(
             abi,
             "#[hot] functions are written with the Rust ABI (hotfn adds the C-ABI export itself); remove the `extern` ABI",
         );
-    }
-    if let Some(variadic) = &sig.variadic {
-        errors.push(variadic, "#[hot] cannot reload variadic functions");
     }
     for param in &sig.generics.params {
         match param {
@@ -64,9 +66,9 @@ fn check_signature(sig: &Signature, errors: &mut Errors) {
                 "#[hot] does not support methods yet: put the body in a free #[hot] fn that takes the value as an argument, and call it from the method",
             ),
             FnArg::Typed(pat_type) => {
-                if let Some(span) = find_impl_trait(&pat_type.ty) {
-                    errors.push_span(
-                        span,
+                if let Some(impl_trait) = find_impl_trait(&pat_type.ty) {
+                    errors.push(
+                        impl_trait,
                         "#[hot] does not support `impl Trait` arguments: they are generic parameters. Take `&dyn Trait` or a concrete type instead",
                     );
                 }
@@ -82,10 +84,10 @@ fn check_signature(sig: &Signature, errors: &mut Errors) {
         );
     }
     if let ReturnType::Type(_, ty) = &sig.output
-        && let Some(span) = find_impl_trait(ty)
+        && let Some(impl_trait) = find_impl_trait(ty)
     {
-        errors.push_span(
-            span,
+        errors.push(
+            impl_trait,
             "#[hot] does not support returning `impl Trait`: the compiler picks the real type, which may change with an edit. Return a concrete type or `Box<dyn Trait>`",
         );
     }
@@ -103,12 +105,12 @@ fn is_unsafe_export(attr: &syn::Attribute) -> bool {
     text.starts_with("no_mangle") || text.starts_with("export_name")
 }
 
-/// The span of the first `impl Trait` inside `ty`, if any.
-fn find_impl_trait(ty: &syn::Type) -> Option<proc_macro2::Span> {
-    struct Finder(Option<proc_macro2::Span>);
-    impl<'ast> Visit<'ast> for Finder {
+/// The first `impl Trait` inside `ty`, if any.
+fn find_impl_trait(ty: &syn::Type) -> Option<&syn::TypeImplTrait> {
+    struct Finder<'ast>(Option<&'ast syn::TypeImplTrait>);
+    impl<'ast> Visit<'ast> for Finder<'ast> {
         fn visit_type_impl_trait(&mut self, node: &'ast syn::TypeImplTrait) {
-            self.0.get_or_insert(node.span());
+            self.0.get_or_insert(node);
         }
     }
     let mut finder = Finder(None);
@@ -122,10 +124,6 @@ struct Errors(Option<syn::Error>);
 impl Errors {
     fn push(&mut self, tokens: impl quote::ToTokens, message: &str) {
         self.add(syn::Error::new_spanned(tokens, message));
-    }
-
-    fn push_span(&mut self, span: proc_macro2::Span, message: &str) {
-        self.add(syn::Error::new(span, message));
     }
 
     fn add(&mut self, error: syn::Error) {
