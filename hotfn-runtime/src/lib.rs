@@ -88,12 +88,17 @@
 /// `async fn`, `const fn`, methods, `extern "ABI"` functions, `impl Trait` in arguments or return.
 pub use hotfn_macros::hot;
 
+mod control;
+pub use control::{Config, Event, Swap, on_event, reload_point, version, wait_for_reload};
+
 #[cfg(feature = "hot")]
 mod alloc;
 #[cfg(feature = "hot")]
 mod bind;
 #[cfg(feature = "hot")]
 mod cargo;
+#[cfg(feature = "hot")]
+mod events;
 #[cfg(feature = "hot")]
 mod fingerprint;
 #[cfg(feature = "hot")]

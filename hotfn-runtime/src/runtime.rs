@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use crate::alloc::Allocator;
 use crate::bind::{self, Binding, Table};
 use crate::cargo::{self, HostBuild};
+use crate::control::Swap;
+use crate::events;
 use crate::guard::{self, HostApi, Panicked};
 use crate::load::{CopyDir, Library};
 use crate::registry::{self, Package};
@@ -35,6 +37,8 @@ struct State {
     versions: Vec<Version>,
     /// Which version each loaded entry belongs to, to find the version that panicked.
     entries: HashMap<RawFn, usize>,
+    /// Versions loaded and checked but waiting for a reload point, oldest first.
+    pending: Vec<usize>,
 }
 
 /// One successful reload of one package.
@@ -46,6 +50,18 @@ struct Version {
     functions: HashMap<&'static str, RawFn>,
     /// Panicked, and was rolled back.
     bad: bool,
+    /// Calls have been bound to it (at once, or at a reload point).
+    applied: bool,
+    /// What to report when it is applied.
+    report: Option<Box<Loaded>>,
+}
+
+/// What is reported about a version when it is applied.
+struct Loaded {
+    plan: verify::Plan,
+    warnings: Vec<String>,
+    build: Duration,
+    load: Duration,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -57,7 +73,57 @@ const SETTLE: Duration = Duration::from_millis(150);
 /// What the guards of every binary call back into.
 static HOST_API: HostApi = HostApi {
     recovered: host_recovered,
+    version: host_version,
+    reload_point: host_reload_point,
+    wait_for_reload: host_wait_for_reload,
+    subscribe: host_subscribe,
+    apply: host_apply,
 };
+
+extern "C" fn host_version() -> u64 {
+    events::version()
+}
+
+extern "C" fn host_reload_point() {
+    events::reload_point();
+}
+
+#[allow(improper_ctypes_definitions)] // see `HostApi`
+extern "C" fn host_wait_for_reload(timeout: Duration) -> Option<u64> {
+    events::wait_for_reload(timeout)
+}
+
+#[allow(improper_ctypes_definitions)] // see `HostApi`
+extern "C" fn host_subscribe(callback: Box<dyn Fn(&crate::Event) + Send + Sync>) {
+    events::subscribe(callback);
+}
+
+#[allow(improper_ctypes_definitions)] // see `HostApi`
+extern "C" fn host_apply(config: crate::Config) {
+    events::apply(config);
+}
+
+/// Whether the runtime has started.
+pub fn started() -> bool {
+    RUNTIME.get().is_some()
+}
+
+/// Starts the runtime, if it has not started yet.
+pub fn start() {
+    runtime();
+}
+
+/// Applies the versions waiting for a reload point.
+pub fn apply_pending() {
+    if let Some(runtime) = RUNTIME.get() {
+        let mut state = runtime.lock();
+        let pending = std::mem::take(&mut state.pending);
+        events::PENDING.store(false, std::sync::atomic::Ordering::Release);
+        for index in pending {
+            state.apply(index);
+        }
+    }
+}
 
 /// The runtime, started on first use.
 fn runtime() -> &'static Runtime {
@@ -121,6 +187,7 @@ impl Runtime {
                     .collect(),
                 versions: Vec::new(),
                 entries: HashMap::new(),
+                pending: Vec::new(),
             }),
             copies: Mutex::new(None),
         }
@@ -151,11 +218,18 @@ impl Runtime {
                     .unwrap_or_else(|_| p.manifest_dir.clone())
             })
             .collect();
-        let watcher = match Watcher::start(&roots, &host.target_dir) {
+        let (debounce, extra) = events::startup();
+        let extra: Vec<PathBuf> = extra
+            .iter()
+            .map(|p| p.canonicalize().unwrap_or_else(|_| p.clone()))
+            .collect();
+        let debounce = debounce.unwrap_or(crate::watch::DEBOUNCE);
+        let watcher = match Watcher::start(&roots, &extra, &host.target_dir, debounce) {
             Ok(watcher) => watcher,
             Err(reason) => return report::disabled(&reason),
         };
         let mut changes = Changes::new(roots, host.target_dir.clone());
+        changes.also_watch(extra);
         changes.snapshot();
         report::watching(&packages);
         let mut pending = BTreeSet::new();
@@ -193,23 +267,24 @@ impl Runtime {
     /// Loads, verifies and binds a build of one package, or reports why it failed. Any failure
     /// leaves the running code as it was.
     fn finish(&self, package: &Package, built: Result<cargo::Built, cargo::Failed>) {
-        let built = match built {
-            Ok(built) => built,
-            Err(failed) => {
-                if failed.why == cargo::Why::Error {
-                    report::diagnostics(&failed.diagnostics);
-                }
-                return report::build_failed(package, &failed);
+        match built {
+            // Reported by `install`.
+            Ok(built) => {
+                let _ = self.install(package, &built.library, built.duration, built.diagnostics);
             }
-        };
-        report::diagnostics(&built.diagnostics);
-        // Reported by `install`.
-        let _ = self.install(package, &built.library, built.duration);
+            Err(failed) => report::build_failed(package, &failed),
+        }
     }
 
-    /// Copies, loads, verifies and binds a library built for `package`, reports the outcome, and
-    /// returns the new version's number.
-    fn install(&self, package: &Package, built: &Path, build: Duration) -> Result<usize, String> {
+    /// Copies, loads and verifies a library built for `package`, binds it (now, or at the next
+    /// reload point), reports the outcome, and returns the new version's number.
+    fn install(
+        &self,
+        package: &Package,
+        built: &Path,
+        build: Duration,
+        warnings: Vec<String>,
+    ) -> Result<u64, String> {
         let started = Instant::now();
         let library = self.copy(built).and_then(|copy| {
             // SAFETY: `copy` is a private copy of a library cargo built for this package of the
@@ -246,33 +321,38 @@ impl Runtime {
         let mut functions = HashMap::new();
         for known in plan.functions.iter() {
             let info = known.info;
-            state.current.insert(
-                info.symbol,
-                Binding {
-                    binary,
-                    entry: info.entry,
-                },
-            );
             state.entries.insert(info.entry, index);
             functions.insert(info.symbol, info.entry);
-        }
-        for known in plan.functions.iter() {
             state
                 .known
-                .entry(known.info.symbol)
-                .or_insert_with(|| Known::new(known.info));
+                .entry(info.symbol)
+                .or_insert_with(|| Known::new(info));
         }
+        let loaded = Loaded {
+            plan,
+            warnings,
+            build,
+            load: started.elapsed(),
+        };
         state.versions.push(Version {
             package: package.name.clone(),
             manifest_dir: manifest_dir.to_string(),
             binary,
             functions,
             bad: false,
+            applied: false,
+            report: Some(Box::new(loaded)),
         });
-        bind::rebind(&state.tables, &state.current, &manifest_dir, Some(binary));
-        let version = state.versions.len();
-        drop(state);
-        report::reloaded(package, version, &plan, build, started.elapsed());
+        let version = (index + 1) as u64;
+        match events::swap() {
+            Swap::Immediate => state.apply(index),
+            Swap::AtReloadPoint => {
+                state.pending.push(index);
+                events::PENDING.store(true, std::sync::atomic::Ordering::Release);
+                drop(state);
+                report::pending(package, version);
+            }
+        }
         Ok(version)
     }
 
@@ -315,12 +395,39 @@ impl Runtime {
         let good = state.roll_back(&manifest_dir);
         bind::rebind(&state.tables, &state.current, &manifest_dir, None);
         drop(state);
-        report::panicked(path, &package, index + 1, panicked, good, can_repeat);
+        let version = (index + 1) as u64;
+        report::panicked(path, &package, version, panicked, good as u64, can_repeat);
         true
     }
 }
 
 impl State {
+    /// Binds every function of version `index` (already loaded and checked), and reports it.
+    fn apply(&mut self, index: usize) {
+        let version = &mut self.versions[index];
+        version.applied = true;
+        let binary = version.binary;
+        let manifest_dir = version.manifest_dir.clone();
+        let package = version.package.clone();
+        let loaded = version.report.take();
+        for (&symbol, &entry) in &self.versions[index].functions {
+            self.current.insert(symbol, Binding { binary, entry });
+        }
+        bind::rebind(&self.tables, &self.current, &manifest_dir, Some(binary));
+        let number = (index + 1) as u64;
+        events::applied(number);
+        if let Some(loaded) = loaded {
+            report::reloaded(&report::Applied {
+                package: &package,
+                version: number,
+                plan: &loaded.plan,
+                warnings: &loaded.warnings,
+                build: loaded.build,
+                load: loaded.load,
+            });
+        }
+    }
+
     /// Binds each function of the package at `manifest_dir` to its newest version that is not
     /// bad (or the original code), and returns that version's number (0: the original code).
     fn roll_back(&mut self, manifest_dir: &str) -> usize {
@@ -343,7 +450,7 @@ impl State {
             let good = self
                 .versions
                 .iter()
-                .filter(|v| v.manifest_dir == manifest_dir && !v.bad);
+                .filter(|v| v.manifest_dir == manifest_dir && v.applied && !v.bad);
             for version in good {
                 if let Some(&entry) = version.functions.get(symbol) {
                     binding = Some(Binding {
@@ -360,7 +467,7 @@ impl State {
         let newest_good = self
             .versions
             .iter()
-            .rposition(|v| v.manifest_dir == manifest_dir && !v.bad);
+            .rposition(|v| v.manifest_dir == manifest_dir && v.applied && !v.bad);
         newest_good.map_or(0, |index| index + 1)
     }
 }
@@ -368,12 +475,12 @@ impl State {
 /// Loads an already built library of `package` as if cargo had just built it: the test entry
 /// point of the reload path (copy, load, verify, bind), for tests that reload many times without
 /// many builds. Returns the new version's number.
-pub fn reload_library(package: &str, library: &Path) -> Result<usize, String> {
+pub fn reload_library(package: &str, library: &Path) -> Result<u64, String> {
     let runtime = runtime();
     let packages = runtime.packages();
     let package = packages
         .iter()
         .find(|p| p.name == package)
         .ok_or_else(|| format!("no package {package:?} with #[hot] functions in this program"))?;
-    runtime.install(package, library, Duration::ZERO)
+    runtime.install(package, library, Duration::ZERO, Vec::new())
 }

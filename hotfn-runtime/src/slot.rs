@@ -176,7 +176,7 @@ pub(crate) const CONNECT_SYMBOL: &[u8] = b"hotfn_connect_v1\0";
 /// the host, right after loading.
 #[unsafe(no_mangle)]
 pub extern "C" fn hotfn_connect_v1(api: &'static HostApi) {
-    crate::guard::connect(api);
+    crate::guard::connect_library(api);
     crate::guard::install_library_hook();
 }
 

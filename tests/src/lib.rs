@@ -97,9 +97,16 @@ impl Fixture {
 
     /// Starts `cargo run <args>` and collects what it prints.
     pub fn run(&self, args: &[&str]) -> App {
+        self.run_with(args, &[])
+    }
+
+    /// Starts `cargo run <args>` with more environment variables.
+    pub fn run_with(&self, args: &[&str], environment: &[(&str, &str)]) -> App {
         let mut all = vec!["run"];
         all.extend_from_slice(args);
-        App::spawn(self.cargo(&all))
+        let mut command = self.cargo(&all);
+        command.envs(environment.iter().copied());
+        App::spawn(command)
     }
 
     /// The shared target directory's file of this copy's binary (built in the `debug` profile).
