@@ -16,6 +16,9 @@ pub fn hot(args: TokenStream, input: TokenStream, site: &Site) -> TokenStream {
         Ok(args) => args,
         Err(error) => return with_error(error, input),
     };
+    if let Ok(item) = syn::parse2::<syn::ItemStatic>(input.clone()) {
+        return crate::state::expand(&args, &item);
+    }
     let f: HotFn = match syn::parse2(input.clone()) {
         Ok(f) => f,
         Err(error) => return not_a_function(error, input),

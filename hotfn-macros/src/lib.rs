@@ -11,6 +11,7 @@ mod expand;
 mod features;
 mod layout;
 mod parse;
+mod state;
 mod symbol;
 mod validate;
 

@@ -160,9 +160,8 @@ impl std::fmt::Display for Event {
             Event::Refused { package, changes } => {
                 write!(
                     f,
-                    "reload of {package} refused: {} changed in a way the running program cannot \
-                     call",
-                    plural(changes.len(), "function")
+                    "reload of {package} refused: {} that the running program cannot use",
+                    plural(changes.len(), "change")
                 )?;
                 for change in changes {
                     for line in change.lines() {
@@ -171,8 +170,8 @@ impl std::fmt::Display for Event {
                 }
                 write!(
                     f,
-                    "\n        Callers were compiled against the old signature and types, so \
-                     calling the new code would be undefined behaviour: the program keeps running \
+                    "\n        The running program was compiled against the old signatures and \
+                     types, so using the new code would be undefined behaviour: it keeps running \
                      the previous code. Restart it to use the change, or undo the change to keep \
                      reloading."
                 )

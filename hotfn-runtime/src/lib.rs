@@ -114,6 +114,8 @@ mod runtime;
 #[cfg(feature = "hot")]
 mod slot;
 #[cfg(feature = "hot")]
+mod state;
+#[cfg(feature = "hot")]
 mod verify;
 #[cfg(feature = "hot")]
 mod watch;
@@ -129,6 +131,8 @@ pub mod __private {
     pub use crate::runtime::reload_library;
     #[cfg(feature = "hot")]
     pub use crate::slot::{FnInfo, RawFn, SLOTS, Slot};
+    #[cfg(feature = "hot")]
+    pub use crate::state::{STATES, Shared, StateInfo, StateSlot};
     #[cfg(feature = "hot")]
     pub use linkme;
 

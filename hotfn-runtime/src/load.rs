@@ -14,8 +14,9 @@ use crate::alloc::Allocator;
 use crate::guard::HostApi;
 use crate::slot::{
     ABI, ABI_SYMBOL, ALLOCATOR_SYMBOL, AbiFn, AllocatorFn, CONNECT_SYMBOL, ConnectFn, SLOTS_SYMBOL,
-    Slot, SlotsFn,
+    STATES_SYMBOL, Slot, SlotsFn, StatesFn,
 };
+use crate::state::StateSlot;
 
 /// The private directory of this process's library copies.
 pub struct CopyDir {
@@ -302,6 +303,8 @@ pub struct Library {
     library: &'static libloading::Library,
     /// The slots linked into the library (its own functions and those of its hot dependencies).
     pub slots: &'static [&'static Slot],
+    /// The `#[hot] static` slots linked into the library.
+    pub states: &'static [&'static StateSlot],
 }
 
 impl Library {
@@ -352,7 +355,19 @@ impl Library {
         // SAFETY: `hotfn_slots_v1` returns the library's linker-built `SLOTS` array, valid for
         // `len` elements for as long as the library is loaded, which is forever (it is leaked).
         let slots = unsafe { std::slice::from_raw_parts(first, len) };
-        Ok(Library { library, slots })
+        // SAFETY: the ABI matched, so `hotfn_states_v1` has type `StatesFn`.
+        let states_fn = unsafe { library.get::<StatesFn>(STATES_SYMBOL) }
+            .map_err(|error| format!("{}: {error}", path.display()))?;
+        let mut len = 0;
+        // SAFETY: `len` is a valid `usize` to write.
+        let first = unsafe { states_fn(&mut len) };
+        // SAFETY: as for the slots above.
+        let states = unsafe { std::slice::from_raw_parts(first, len) };
+        Ok(Library {
+            library,
+            slots,
+            states,
+        })
     }
 
     /// The address of exported function `symbol`, if the library defines it.

@@ -17,6 +17,7 @@ use crate::load::{CopyDir, Library};
 use crate::registry::{self, Package};
 use crate::report;
 use crate::slot::{RawFn, SLOTS, Slot};
+use crate::state::{Instances, STATES};
 use crate::verify::{self, Known};
 use crate::watch::{Changes, Watcher};
 
@@ -39,6 +40,8 @@ struct State {
     entries: HashMap<RawFn, usize>,
     /// Versions loaded and checked but waiting for a reload point, oldest first.
     pending: Vec<usize>,
+    /// The instance of every `#[hot] static`, shared by all versions.
+    instances: Instances,
 }
 
 /// One successful reload of one package.
@@ -188,6 +191,7 @@ impl Runtime {
                 versions: Vec::new(),
                 entries: HashMap::new(),
                 pending: Vec::new(),
+                instances: Instances::of_host(&STATES),
             }),
             copies: Mutex::new(None),
         }
@@ -300,6 +304,21 @@ impl Runtime {
                 report::refused(package, &mismatches);
                 format!("{} functions changed fingerprint", mismatches.len())
             })?;
+        if let Err(changed) = state.instances.check(library.states) {
+            let mismatches: Vec<verify::Mismatch> = changed
+                .iter()
+                .map(|c| verify::Mismatch {
+                    path: c.key,
+                    why: vec![format!(
+                        "#[hot] static: its type was {}, is now {}; the running value cannot \
+                         be reused",
+                        c.old, c.new
+                    )],
+                })
+                .collect();
+            report::refused(package, &mismatches);
+            return Err(format!("{} states changed layout", mismatches.len()));
+        }
         let interposed = plan
             .functions
             .iter()
@@ -312,6 +331,7 @@ impl Runtime {
             report::load_failed(package, &error);
             return Err(error);
         }
+        state.instances.bind(library.states);
         let binary = state.tables.len();
         state.tables.push(Table {
             slots: library.slots,
