@@ -65,11 +65,16 @@ pub fn draw(world: &World, area: Rect, buf: &mut Buffer) {
     }
 }
 
-/// The colour of a rock. Try `Color::Rgb(255, 60, 200)`.
+/// The colour of the smallest rocks, as red, green, blue; bigger ones are darker. Try
+/// `(255, 60, 200)`.
+pub const ROCK_COLOR: (u8, u8, u8) = (205, 185, 170);
+
+/// The colour of a rock.
 #[hot]
 pub fn rock_color(rock: &Rock) -> Color {
-    let shade = 150 - 20 * rock.size;
-    Color::Rgb(shade + 30, shade + 10, shade)
+    let (r, g, b) = ROCK_COLOR;
+    let shade = |c: u8| (u16::from(c) * (6 - u16::from(rock.size.min(3))) / 5) as u8;
+    Color::Rgb(shade(r), shade(g), shade(b))
 }
 
 /// The top line: name, score, ships left, wave, time, and the keys.
