@@ -25,6 +25,10 @@ const SESSION: &str = "hotfn";
 impl Terminal {
     /// Runs `command` (a shell command line) in `cwd`, in a `columns` × `rows` terminal, with
     /// `environment` added to the test's own.
+    ///
+    /// The shell that runs `command` writes how it ended to a file: tmux (3.3a at least)
+    /// sometimes misses the end of the pane's process, leaving it a zombie and the pane without
+    /// a status, and a shell waiting for its child does not.
     pub fn start(
         cwd: &Path,
         columns: u16,
@@ -36,9 +40,10 @@ impl Terminal {
             .prefix("hotfn-tmux-")
             .tempdir()
             .unwrap();
-        // Keep the pane when the command ends, to read how it ended.
+        // Keep the pane when the command ends, to read the screen it left.
         std::fs::write(dir.path().join("tmux.conf"), "set -g remain-on-exit on\n").unwrap();
         let terminal = Terminal { dir };
+        let ended = terminal.dir.path().join("ended");
         let mut args = vec![
             "new-session".to_owned(),
             "-d".into(),
@@ -54,7 +59,10 @@ impl Terminal {
         for (name, value) in environment {
             args.extend(["-e".into(), format!("{name}={value}")]);
         }
-        args.push(command.into());
+        args.push(format!(
+            "{command}; echo \"exit $?\" > '{}'",
+            ended.to_str().unwrap()
+        ));
         let output = terminal.tmux(&args);
         assert!(
             output.status.success(),
@@ -89,21 +97,11 @@ impl Terminal {
         assert!(output.status.success(), "tmux send-keys {keys:?} failed");
     }
 
-    /// The exit status of the command, once it ended.
-    pub fn exit_status(&self) -> Option<i32> {
-        let output = self.tmux(&[
-            "display-message",
-            "-p",
-            "-t",
-            SESSION,
-            "#{pane_dead} #{pane_dead_status}",
-        ]);
-        let text = String::from_utf8_lossy(&output.stdout);
-        match text.split_whitespace().collect::<Vec<_>>()[..] {
-            ["1", status] => Some(status.parse().unwrap_or(-1)),
-            ["1"] => Some(-1),
-            _ => None,
-        }
+    /// How the command ended, once it did: `exit N` (`exit 128+N` after signal N).
+    pub fn ended(&self) -> Option<String> {
+        let text = std::fs::read_to_string(self.dir.path().join("ended")).ok()?;
+        // Complete once the line is.
+        text.strip_suffix('\n').map(str::to_owned)
     }
 
     /// Waits until the screen satisfies `matches`, and returns it. Fails with the screen when
@@ -115,9 +113,9 @@ impl Terminal {
             if matches(&screen) {
                 return screen;
             }
-            if let Some(status) = self.exit_status() {
+            if let Some(how) = self.ended() {
                 self.fail(&format!(
-                    "the program ended (status {status}) while waiting for {what}"
+                    "the program ended ({how}) while waiting for {what}"
                 ));
             }
             if Instant::now() > deadline {
@@ -127,13 +125,13 @@ impl Terminal {
         }
     }
 
-    /// Waits until the command ends, and returns its exit status. Fails with the screen when
-    /// `within` runs out.
-    pub fn wait_for_exit(&self, within: Duration) -> i32 {
+    /// Waits until the command ends, and returns how (see [`ended`](Terminal::ended)). Fails
+    /// with the screen when `within` runs out.
+    pub fn wait_for_exit(&self, within: Duration) -> String {
         let deadline = Instant::now() + within;
         loop {
-            if let Some(status) = self.exit_status() {
-                return status;
+            if let Some(how) = self.ended() {
+                return how;
             }
             if Instant::now() > deadline {
                 self.fail("the program did not end");
