@@ -129,6 +129,59 @@ fn one_game_whose_rocks_fall_from_the_reload_on(frames: &[Frame]) -> Result<(), 
 }
 
 #[test]
+fn headless_a_field_added_to_a_state_type_is_refused_and_the_game_goes_on() {
+    let fixture = Fixture::demo("layout");
+    let mut app = fixture.run(&[
+        "--features",
+        "hot",
+        "--",
+        "--headless",
+        "--seed",
+        "5",
+        "--fps",
+        "30",
+    ]);
+    app.wait_for_watching();
+    app.wait_for_frame("a few frames", 0, RELOAD, |f| f.number("frame") >= 10);
+
+    // `Spark` is in no signature of the rules (they reach it through `World::sparks`, a `Vec`):
+    // only `world::layouts` makes hotfn check it.
+    let mark = app.len();
+    fixture.edit(
+        "src/rules.rs",
+        "max_life: 0.25,",
+        "max_life: 0.25, glow: [1.0; 8],",
+    );
+    fixture.edit(
+        "src/rules.rs",
+        "            max_life: life,",
+        "            max_life: life, glow: [1.0; 8],",
+    );
+    fixture.edit(
+        "src/world.rs",
+        "    pub max_life: f32,\n}",
+        "    pub max_life: f32,\n    /// How bright.\n    pub glow: [f32; 8],\n}",
+    );
+    let (refused, _) = app.wait_for("the refusal", mark, RELOAD, |l| {
+        l.contains("[hotfn] reload of") && l.contains("refused")
+    });
+    let (_, frame) = app.wait_for_frame("frames after the refusal", refused, RELOAD, |_| true);
+    let (_, later) = app.wait_for_frame("more frames", refused, RELOAD, |f| {
+        f.number("frame") >= frame.number("frame") + 30
+    });
+    let report = app.output()[refused..].join("\n");
+    if !report.contains("world::Spark: 24 bytes") || !report.contains("world::Spark: 56 bytes") {
+        app.fail("the refusal should name Spark's old and new sizes");
+    }
+    assert_eq!(
+        later.number("v"),
+        0,
+        "the old code plays on: {}",
+        later.line
+    );
+}
+
+#[test]
 fn headless_games_are_the_same_with_and_without_hot_reloading() {
     let fixture = Fixture::demo("same");
     let args = ["--headless", "--frames", "90", "--seed", "11", "--fps", "0"];
