@@ -42,23 +42,28 @@ fn options() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
-        let number = |name: &str, value: String| {
-            value
-                .parse::<f64>()
-                .ok()
-                .filter(|n| *n >= 0.0)
-                .ok_or_else(|| format!("{name} needs a number, not {value:?}"))
-        };
         match arg.as_str() {
             "--headless" => options.headless = true,
-            "--frames" => options.frames = Some(number(&arg, value(&arg)?)? as u64),
-            "--seed" => options.seed = number(&arg, value(&arg)?)? as u64,
-            "--fps" => options.fps = number(&arg, value(&arg)?)?,
+            "--frames" => options.frames = Some(number(&arg, &value(&arg)?)?),
+            "--seed" => options.seed = number(&arg, &value(&arg)?)?,
+            "--fps" => {
+                options.fps = number(&arg, &value(&arg)?)?;
+                if !options.fps.is_finite() || options.fps < 0.0 {
+                    return Err("--fps needs a number of steps per second, or 0".into());
+                }
+            }
             "--help" | "-h" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
     Ok(options)
+}
+
+/// `value` as the number `name` needs.
+fn number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, String> {
+    value
+        .parse()
+        .map_err(|_| format!("{name} needs a number, not {value:?}"))
 }
 
 fn main() {
