@@ -108,7 +108,7 @@ pub fn top_line(world: &World, area: Rect, buf: &mut Buffer) {
     }
     let line = Line::from(spans);
     buf.set_line(area.x, area.y, &line, area.width);
-    let keys = "←→↑ fly  space fire  a autopilot  p pause  r new  q quit ";
+    let keys = "←→↑ fly · space fire · a autopilot · p pause · q quit ";
     let width = keys.chars().count() as u16;
     if usize::from(area.width) > line.width() + usize::from(width) {
         buf.set_string(area.right() - width, area.y, keys, dim);
