@@ -102,6 +102,8 @@ mod events;
 #[cfg(feature = "hot")]
 mod fingerprint;
 #[cfg(feature = "hot")]
+mod forward;
+#[cfg(feature = "hot")]
 mod guard;
 #[cfg(feature = "hot")]
 mod load;

@@ -81,6 +81,9 @@ static HOST_API: HostApi = HostApi {
     wait_for_reload: host_wait_for_reload,
     subscribe: host_subscribe,
     apply: host_apply,
+    logger: crate::forward::host::logger,
+    log_level: crate::forward::host::log_level,
+    dispatch: crate::forward::host::dispatch,
 };
 
 extern "C" fn host_version() -> u64 {
@@ -234,6 +237,10 @@ impl Runtime {
         };
         let mut changes = Changes::new(roots, host.target_dir.clone());
         changes.also_watch(extra);
+        for (index, package) in packages.iter().enumerate() {
+            let dep_info = host.out_dir().join(format!("lib{}.d", package.crate_name));
+            changes.set_deps(index, cargo::dep_info(&dep_info));
+        }
         changes.snapshot();
         report::watching(&packages);
         let mut pending = BTreeSet::new();
@@ -247,6 +254,9 @@ impl Runtime {
             };
             let package = &packages[index];
             let built = cargo::build(&host, package, report::color());
+            if let Ok(built) = &built {
+                changes.set_deps(index, cargo::dep_info(&built.library.with_extension("d")));
+            }
             // A file that changed while cargo ran (an editor still writing, more saves) makes
             // this build stale: build again, without showing or loading the stale result. A
             // failed build waits a little longer, since a half-written file fails fast.

@@ -82,3 +82,25 @@ fn with_reload_points_new_code_waits_for_the_next_point() {
     });
     assert_eq!(frame.number("version"), 1);
 }
+
+#[test]
+fn log_and_tracing_records_from_reloaded_code_reach_the_host() {
+    let fixture = Fixture::new("basic", "logging");
+    let mut app = fixture.start_hot();
+    app.wait_for("a log record", 0, RELOAD, |l| {
+        l.starts_with("out| log| INFO fixture logged-v1 ")
+    });
+    app.wait_for("a tracing event", 0, RELOAD, |l| {
+        l.starts_with("out| trace| INFO ") && l.contains("message=traced-v1 frame=")
+    });
+    let mark = app.len();
+    fixture.edit("src/lib.rs", "logged-v1", "logged-v2");
+    fixture.edit("src/lib.rs", "traced-v1", "traced-v2");
+    let reloaded = app.wait_for_reload(mark, 1);
+    app.wait_for("the reloaded code's log record", reloaded, RELOAD, |l| {
+        l.starts_with("out| log| INFO fixture logged-v2 ")
+    });
+    app.wait_for("the reloaded code's tracing event", reloaded, RELOAD, |l| {
+        l.starts_with("out| trace| INFO ") && l.contains("message=traced-v2 frame=")
+    });
+}

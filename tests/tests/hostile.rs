@@ -343,3 +343,25 @@ fn a_copy_directory_deleted_while_running_is_made_again() {
         assert_eq!(mode, 0o700, "made again private");
     }
 }
+
+#[test]
+fn a_file_the_program_keeps_writing_in_its_package_does_not_hold_reloads_back() {
+    let fixture = Fixture::new("basic", "writer");
+    let mut app = fixture.run_with(&["--features", "hot"], &[("FIXTURE_WRITE", "save.txt")]);
+    app.wait_for_frame("the first frame", 0, RELOAD, |_| true);
+    app.wait_for_watching();
+    assert!(fixture.path("save.txt").exists());
+    let mark = app.len();
+    fixture.edit("src/lib.rs", "label-v1", "label-v2");
+    let reloaded = app.wait_for_reload(mark, 1);
+    app.wait_for_frame("new code", reloaded, RELOAD, |f| {
+        f.get("label").starts_with("label-v2")
+    });
+    let frame = still_running(&mut app, reloaded);
+    assert!(frame.get("label").starts_with("label-v2"));
+    assert_eq!(
+        count(&app, 0, "[hotfn] reloaded"),
+        1,
+        "no build for save.txt"
+    );
+}
