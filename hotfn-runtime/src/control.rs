@@ -51,6 +51,8 @@ pub enum Event {
         missing: Vec<String>,
         /// Compiler warnings, rendered.
         warnings: Vec<String>,
+        /// `#[hot] static` items that are new, reset or migrated (`WORLD migrated`).
+        states: Vec<String>,
         /// How long cargo took.
         build: Duration,
         /// How long copying, loading, checking and rebinding took.
@@ -130,6 +132,7 @@ impl std::fmt::Display for Event {
                 functions,
                 added,
                 missing,
+                states,
                 build,
                 load,
                 ..
@@ -144,6 +147,9 @@ impl std::fmt::Display for Event {
                 )?;
                 if !added.is_empty() {
                     write!(f, "\nnew in {package}: {}", added.join(", "))?;
+                }
+                if !states.is_empty() {
+                    write!(f, "\nstate of {package}: {}", states.join(", "))?;
                 }
                 if !missing.is_empty() {
                     write!(

@@ -91,6 +91,10 @@ pub use hotfn_macros::hot;
 mod control;
 pub use control::{Config, Event, Swap, on_event, reload_point, version, wait_for_reload};
 
+/// JSON, in which `#[hot(migrate = f)]` hands `f` the old value of a `#[hot] static`.
+#[cfg(feature = "serde")]
+pub use serde_json;
+
 #[cfg(feature = "hot")]
 mod alloc;
 #[cfg(feature = "hot")]
@@ -134,7 +138,49 @@ pub mod __private {
     #[cfg(feature = "hot")]
     pub use crate::slot::{FnInfo, RawFn, SLOTS, Slot};
     #[cfg(feature = "hot")]
-    pub use crate::state::{STATES, Shared, StateInfo, StateSlot};
+    pub use crate::state::{OnChange, STATES, Shared, StateInfo, StateSlot};
+    #[cfg(all(feature = "hot", feature = "serde"))]
+    pub use crate::state::{load_json, load_with, save_json};
+
+    pub use crate::__hotfn_migrate as migrate;
+
+    /// `OnChange::Migrate` for a `#[hot(serde)]` static of type `$ty`, or through `$migrate`.
+    #[cfg(feature = "serde")]
+    #[doc(hidden)]
+    #[macro_export]
+    macro_rules! __hotfn_migrate {
+        (check $ty:ty, $migrate:path) => {
+            const _: fn($crate::serde_json::Value) -> $ty = $migrate;
+        };
+        ($ty:ty) => {
+            $crate::__private::OnChange::Migrate {
+                save: $crate::__private::save_json::<$ty>,
+                load: $crate::__private::load_json::<$ty>,
+            }
+        };
+        ($ty:ty, $migrate:path) => {{
+            fn load(json: &str) -> ::core::result::Result<*mut (), ::std::string::String> {
+                $crate::__private::load_with::<$ty>(json, $migrate)
+            }
+            $crate::__private::OnChange::Migrate {
+                save: $crate::__private::save_json::<$ty>,
+                load,
+            }
+        }};
+    }
+
+    /// Without the `serde` feature: say how to turn it on.
+    #[cfg(not(feature = "serde"))]
+    #[doc(hidden)]
+    #[macro_export]
+    macro_rules! __hotfn_migrate {
+        ($($any:tt)*) => {
+            ::core::compile_error!(
+                "#[hot(serde)] and #[hot(migrate = f)] need the `serde` feature of hotfn-runtime: \
+                 in Cargo.toml, `hotfn-runtime = { version = \"…\", features = [\"serde\"] }`"
+            )
+        };
+    }
     #[cfg(feature = "hot")]
     pub use linkme;
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use crate::slot::FnInfo;
 
 /// A package with `#[hot]` functions: what is watched and rebuilt as one unit.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Package {
     pub name: String,
     /// The library's crate name (`my_game` for package `my-game`), from the functions' paths.

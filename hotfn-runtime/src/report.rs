@@ -80,6 +80,7 @@ pub struct Applied<'a> {
     pub version: u64,
     pub plan: &'a Plan,
     pub warnings: &'a [String],
+    pub states: &'a [String],
     pub build: Duration,
     pub load: Duration,
 }
@@ -94,6 +95,7 @@ pub fn reloaded(applied: &Applied<'_>) {
             added: names(&applied.plan.added),
             missing: names(&applied.plan.missing),
             warnings: applied.warnings.to_vec(),
+            states: applied.states.to_vec(),
             build: applied.build,
             load: applied.load,
         },

@@ -17,7 +17,7 @@ use crate::load::{CopyDir, Library};
 use crate::registry::{self, Package};
 use crate::report;
 use crate::slot::{RawFn, SLOTS, Slot};
-use crate::state::{Instances, STATES};
+use crate::state::{Changed, Instances, STATES, StateSlot};
 use crate::verify::{self, Known};
 use crate::watch::{Changes, Watcher};
 
@@ -57,6 +57,8 @@ struct Version {
     applied: bool,
     /// What to report when it is applied.
     report: Option<Box<Loaded>>,
+    /// Its `#[hot] static` slots, bound when it is applied.
+    states: &'static [&'static StateSlot],
 }
 
 /// What is reported about a version when it is applied.
@@ -315,19 +317,7 @@ impl Runtime {
                 format!("{} functions changed fingerprint", mismatches.len())
             })?;
         if let Err(changed) = state.instances.check(library.states) {
-            let mismatches: Vec<verify::Mismatch> = changed
-                .iter()
-                .map(|c| verify::Mismatch {
-                    path: c.key,
-                    why: vec![format!(
-                        "#[hot] static: its type was {}, is now {}; the running value cannot \
-                         be reused",
-                        c.old, c.new
-                    )],
-                })
-                .collect();
-            report::refused(package, &mismatches);
-            return Err(format!("{} states changed layout", mismatches.len()));
+            return Err(refuse_states(package, &changed));
         }
         let interposed = plan
             .functions
@@ -341,7 +331,6 @@ impl Runtime {
             report::load_failed(package, &error);
             return Err(error);
         }
-        state.instances.bind(library.states);
         let binary = state.tables.len();
         state.tables.push(Table {
             slots: library.slots,
@@ -372,6 +361,7 @@ impl Runtime {
             bad: false,
             applied: false,
             report: Some(Box::new(loaded)),
+            states: library.states,
         });
         let version = (index + 1) as u64;
         match events::swap() {
@@ -434,6 +424,21 @@ impl Runtime {
 impl State {
     /// Binds every function of version `index` (already loaded and checked), and reports it.
     fn apply(&mut self, index: usize) {
+        let states = match self.instances.bind(self.versions[index].states) {
+            Ok(notes) => notes,
+            Err(changed) => {
+                // Nothing was bound: the version is dropped, the program runs on as it was.
+                let version = &mut self.versions[index];
+                version.bad = true;
+                version.report = None;
+                let package = registry::Package {
+                    name: version.package.clone(),
+                    ..registry::Package::default()
+                };
+                refuse_states(&package, &changed);
+                return;
+            }
+        };
         let version = &mut self.versions[index];
         version.applied = true;
         let binary = version.binary;
@@ -452,6 +457,7 @@ impl State {
                 version: number,
                 plan: &loaded.plan,
                 warnings: &loaded.warnings,
+                states: &states,
                 build: loaded.build,
                 load: loaded.load,
             });
@@ -500,6 +506,19 @@ impl State {
             .rposition(|v| v.manifest_dir == manifest_dir && v.applied && !v.bad);
         newest_good.map_or(0, |index| index + 1)
     }
+}
+
+/// Reports states that cannot be carried over, and returns the error for the caller.
+fn refuse_states(package: &Package, changed: &[Changed]) -> String {
+    let mismatches: Vec<verify::Mismatch> = changed
+        .iter()
+        .map(|c| verify::Mismatch {
+            path: c.key,
+            why: vec![format!("#[hot] static: {}", c.why)],
+        })
+        .collect();
+    report::refused(package, &mismatches);
+    format!("{} states cannot be carried over", mismatches.len())
 }
 
 /// Loads an already built library of `package` as if cargo had just built it: the test entry
