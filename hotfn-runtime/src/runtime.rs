@@ -310,6 +310,17 @@ impl Runtime {
         let library = library.inspect_err(|error| report::load_failed(package, error))?;
         let manifest_dir = package.manifest_dir.to_string_lossy();
         let mut state = self.lock();
+        // A hard link to an artifact cargo did not rebuild is a file already loaded, and the
+        // dynamic loader hands back the loaded library: there is nothing new to bind.
+        let loaded_before = state
+            .tables
+            .iter()
+            .any(|table| std::ptr::eq(table.slots.as_ptr(), library.slots.as_ptr()));
+        if loaded_before {
+            let note = format!("{}: the build changed nothing; nothing to reload", package.name);
+            report::warning(&note);
+            return Err(note);
+        }
         let built_functions = library.slots.iter().map(|slot| slot.info());
         let plan =
             verify::check(&state.known, &manifest_dir, built_functions).map_err(|mismatches| {
@@ -380,10 +391,13 @@ impl Runtime {
     fn copy(&self, built: &Path) -> Result<PathBuf, String> {
         let mut copies = self.copies.lock().unwrap_or_else(PoisonError::into_inner);
         if copies.is_none() {
-            let mut parents = vec![std::env::temp_dir()];
-            if let Ok(host) = HostBuild::detect() {
-                parents.push(host.target_dir.join("hotfn"));
+            // Beside the artifacts by default: on their file system a copy can be a hard link.
+            let mut parents = Vec::new();
+            match std::env::var_os("HOTFN_COPY_DIR") {
+                Some(dir) => parents.push(PathBuf::from(dir)),
+                None => parents.extend(HostBuild::detect().map(|h| h.target_dir.join("hotfn"))),
             }
+            parents.push(std::env::temp_dir());
             let (created, note) = CopyDir::create(&parents)?;
             if let Some(note) = note {
                 report::warning(&note);
