@@ -57,6 +57,8 @@ pub enum Event {
         build: Duration,
         /// How long copying, loading, checking and rebinding took.
         load: Duration,
+        /// Each step, for benchmarks and tools.
+        timings: Timings,
     },
     /// The build failed; the program keeps running the previous code.
     BuildFailed {
@@ -233,6 +235,27 @@ pub(crate) fn millis(duration: Duration) -> String {
     } else {
         format!("{ms:.0} ms")
     }
+}
+
+/// How long each step of one reload took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Timings {
+    /// When the runtime saw the change (after the debounce), by the wall clock; `None` for a
+    /// reload not caused by a file change.
+    pub detected: Option<std::time::SystemTime>,
+    /// Cargo's build.
+    pub build: Duration,
+    /// Placing the library in the private directory (a hard link, or a copy).
+    pub copy: Duration,
+    /// Opening it: the dynamic loader, the library's initialisers, the ABI and allocator checks.
+    pub open: Duration,
+    /// Checking function fingerprints and `#[hot] static` layouts.
+    pub verify: Duration,
+    /// Binding states and slots (when the version is applied).
+    pub bind: Duration,
+    /// When calls started going to the new code, by the wall clock.
+    pub applied: Option<std::time::SystemTime>,
 }
 
 /// When a new version takes over.

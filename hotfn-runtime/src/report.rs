@@ -2,7 +2,6 @@
 //! unless quiet, to standard error as one concise line prefixed `[hotfn]`.
 
 use std::io::{IsTerminal, Write};
-use std::time::Duration;
 
 use crate::cargo::{Failed, Why};
 use crate::control::{Event, millis};
@@ -81,8 +80,7 @@ pub struct Applied<'a> {
     pub plan: &'a Plan,
     pub warnings: &'a [String],
     pub states: &'a [String],
-    pub build: Duration,
-    pub load: Duration,
+    pub timings: crate::control::Timings,
 }
 
 pub fn reloaded(applied: &Applied<'_>) {
@@ -96,8 +94,12 @@ pub fn reloaded(applied: &Applied<'_>) {
             missing: names(&applied.plan.missing),
             warnings: applied.warnings.to_vec(),
             states: applied.states.to_vec(),
-            build: applied.build,
-            load: applied.load,
+            build: applied.timings.build,
+            load: applied.timings.copy
+                + applied.timings.open
+                + applied.timings.verify
+                + applied.timings.bind,
+            timings: applied.timings,
         },
         applied.warnings,
     );

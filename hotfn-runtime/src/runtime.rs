@@ -2,15 +2,15 @@
 //! watch → build → load → verify → bind → report on a thread of its own, and rolls a crate back
 //! when reloaded code panics.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::alloc::Allocator;
 use crate::bind::{self, Binding, Table};
 use crate::cargo::{self, HostBuild};
-use crate::control::Swap;
+use crate::control::{Swap, Timings};
 use crate::events;
 use crate::guard::{self, HostApi, Panicked};
 use crate::load::{CopyDir, Library};
@@ -65,8 +65,7 @@ struct Version {
 struct Loaded {
     plan: verify::Plan,
     warnings: Vec<String>,
-    build: Duration,
-    load: Duration,
+    timings: Timings,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -245,13 +244,20 @@ impl Runtime {
         }
         changes.snapshot();
         report::watching(&packages);
-        let mut pending = BTreeSet::new();
+        // Packages to build, with when their first unbuilt change was seen.
+        let mut pending: BTreeMap<usize, SystemTime> = BTreeMap::new();
+        let note = |pending: &mut BTreeMap<usize, SystemTime>, changed: BTreeSet<usize>| {
+            let now = SystemTime::now();
+            for index in changed {
+                pending.entry(index).or_insert(now);
+            }
+        };
         loop {
-            let Some(index) = pending.pop_first() else {
+            let Some((index, detected)) = pending.pop_first() else {
                 let Some(paths) = watcher.next_batch() else {
                     return;
                 };
-                pending = changes.changed(paths);
+                note(&mut pending, changes.changed(paths));
                 continue;
             };
             let package = &packages[index];
@@ -268,10 +274,13 @@ impl Runtime {
                 SETTLE
             };
             let more = changes.changed(watcher.batches_within(settle));
+            if more.contains(&index) {
+                pending.insert(index, detected);
+            }
             let stale = more.contains(&index);
-            pending.extend(more);
+            note(&mut pending, more);
             if !stale {
-                self.finish(package, built);
+                self.finish(package, built, detected);
             }
         }
     }
@@ -282,11 +291,21 @@ impl Runtime {
 
     /// Loads, verifies and binds a build of one package, or reports why it failed. Any failure
     /// leaves the running code as it was.
-    fn finish(&self, package: &Package, built: Result<cargo::Built, cargo::Failed>) {
+    fn finish(
+        &self,
+        package: &Package,
+        built: Result<cargo::Built, cargo::Failed>,
+        detected: SystemTime,
+    ) {
         match built {
             // Reported by `install`.
             Ok(built) => {
-                let _ = self.install(package, &built.library, built.duration, built.diagnostics);
+                let timings = Timings {
+                    detected: Some(detected),
+                    build: built.duration,
+                    ..Timings::default()
+                };
+                let _ = self.install(package, &built.library, timings, built.diagnostics);
             }
             Err(failed) => report::build_failed(package, &failed),
         }
@@ -298,16 +317,21 @@ impl Runtime {
         &self,
         package: &Package,
         built: &Path,
-        build: Duration,
+        mut timings: Timings,
         warnings: Vec<String>,
     ) -> Result<u64, String> {
         let started = Instant::now();
-        let library = self.copy(built).and_then(|copy| {
+        let copy = self.copy(built);
+        timings.copy = started.elapsed();
+        let opened = Instant::now();
+        let library = copy.and_then(|copy| {
             // SAFETY: `copy` is a private copy of a library cargo built for this package of the
             // host's workspace.
             unsafe { Library::open(&copy, &HOST_API) }
         });
+        timings.open = opened.elapsed();
         let library = library.inspect_err(|error| report::load_failed(package, error))?;
+        let verifying = Instant::now();
         let manifest_dir = package.manifest_dir.to_string_lossy();
         let mut state = self.lock();
         // A hard link to an artifact cargo did not rebuild is a file already loaded, and the
@@ -317,7 +341,10 @@ impl Runtime {
             .iter()
             .any(|table| std::ptr::eq(table.slots.as_ptr(), library.slots.as_ptr()));
         if loaded_before {
-            let note = format!("{}: the build changed nothing; nothing to reload", package.name);
+            let note = format!(
+                "{}: the build changed nothing; nothing to reload",
+                package.name
+            );
             report::warning(&note);
             return Err(note);
         }
@@ -358,11 +385,11 @@ impl Runtime {
                 .entry(info.symbol)
                 .or_insert_with(|| Known::new(info));
         }
+        timings.verify = verifying.elapsed();
         let loaded = Loaded {
             plan,
             warnings,
-            build,
-            load: started.elapsed(),
+            timings,
         };
         state.versions.push(Version {
             package: package.name.clone(),
@@ -438,6 +465,7 @@ impl Runtime {
 impl State {
     /// Binds every function of version `index` (already loaded and checked), and reports it.
     fn apply(&mut self, index: usize) {
+        let binding = Instant::now();
         let states = match self.instances.bind(self.versions[index].states) {
             Ok(notes) => notes,
             Err(changed) => {
@@ -463,6 +491,7 @@ impl State {
             self.current.insert(symbol, Binding { binary, entry });
         }
         bind::rebind(&self.tables, &self.current, &manifest_dir, Some(binary));
+        let applied = std::time::SystemTime::now();
         let number = (index + 1) as u64;
         events::applied(number);
         if let Some(loaded) = loaded {
@@ -472,8 +501,11 @@ impl State {
                 plan: &loaded.plan,
                 warnings: &loaded.warnings,
                 states: &states,
-                build: loaded.build,
-                load: loaded.load,
+                timings: Timings {
+                    bind: binding.elapsed(),
+                    applied: Some(applied),
+                    ..loaded.timings
+                },
             });
         }
     }
@@ -545,5 +577,5 @@ pub fn reload_library(package: &str, library: &Path) -> Result<u64, String> {
         .iter()
         .find(|p| p.name == package)
         .ok_or_else(|| format!("no package {package:?} with #[hot] functions in this program"))?;
-    runtime.install(package, library, Duration::ZERO, Vec::new())
+    runtime.install(package, library, Timings::default(), Vec::new())
 }

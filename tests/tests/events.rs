@@ -23,6 +23,21 @@ fn events_and_version_follow_reloads_and_quiet_mode_prints_nothing() {
     });
     assert!(event.contains(" v1: "), "{event}");
     app.wait_for("wait_for_reload", mark, RELOAD, |l| l == "out| waited| v1");
+    let (_, timings) = app.wait_for("the timings", mark, RELOAD, |l| {
+        l.starts_with("out| timings|")
+    });
+    let field = |key: &str| -> i64 {
+        let value = timings.split(&format!("{key}=")).nth(1).unwrap();
+        value.split(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(field("build_us") > 0, "{timings}");
+    assert!(field("open_us") > 0, "{timings}");
+    let steps = ["build_us", "copy_us", "open_us", "verify_us", "bind_us"];
+    let sum: i64 = steps.iter().map(|key| field(key)).sum();
+    assert!(
+        field("applied_after_us") >= sum,
+        "from detection to new code takes at least the steps: {timings}"
+    );
     let (_, frame) = app.wait_for_frame("new code", reloaded, RELOAD, |f| {
         f.get("label").starts_with("label-v2")
     });
