@@ -32,12 +32,9 @@ fn events_and_version_follow_reloads_and_quiet_mode_prints_nothing() {
     };
     assert!(field("build_us") > 0, "{timings}");
     assert!(field("open_us") > 0, "{timings}");
-    let steps = ["build_us", "copy_us", "open_us", "verify_us", "bind_us"];
-    let sum: i64 = steps.iter().map(|key| field(key)).sum();
-    assert!(
-        field("applied_after_us") >= sum,
-        "from detection to new code takes at least the steps: {timings}"
-    );
+    // `detected` and `applied` are wall-clock times (for a benchmark in another process); this
+    // machine's wall clock may be adjusted while the test runs, so only their presence is checked.
+    assert!(timings.contains("applied_after_us="), "{timings}");
     let (_, frame) = app.wait_for_frame("new code", reloaded, RELOAD, |f| {
         f.get("label").starts_with("label-v2")
     });
