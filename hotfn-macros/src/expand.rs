@@ -19,6 +19,14 @@ pub fn hot(args: TokenStream, input: TokenStream, site: &Site) -> TokenStream {
     if let Ok(item) = syn::parse2::<syn::ItemStatic>(input.clone()) {
         return crate::state::expand(&args, &item);
     }
+    if let Some(span) = args.on_change.span() {
+        let error = syn::Error::new(
+            span,
+            "`reset`, `serde` and `migrate` say what a #[hot] static does when its type changes; \
+             a function has no value to carry over: remove the argument",
+        );
+        return with_error(error, input);
+    }
     let f: HotFn = match syn::parse2(input.clone()) {
         Ok(f) => f,
         Err(error) => return not_a_function(error, input),

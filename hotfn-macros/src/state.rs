@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{ItemStatic, StaticMutability};
 
-use crate::parse::Args;
+use crate::parse::{Args, OnChange};
 
 /// Both forms of a `#[hot] static`, or an error next to the static as written.
 pub fn expand(args: &Args, item: &ItemStatic) -> TokenStream {
@@ -33,6 +33,17 @@ pub fn expand(args: &Args, item: &ItemStatic) -> TokenStream {
     let krate = &args.krate;
     let private = quote!(#krate::__private);
     let linkme = quote!(#private::linkme);
+    let on_change = match &args.on_change {
+        OnChange::Refuse => quote!(#private::OnChange::Refuse),
+        OnChange::Reset(_) => quote!(#private::OnChange::Reset),
+        OnChange::Serde(_) => quote!(#private::migrate!(#ty)),
+        OnChange::Migrate(path) => quote!(#private::migrate!(#ty, #path)),
+    };
+    // A migration function is used only in hot mode; type-check it (and use it) in every mode.
+    let check = match &args.on_change {
+        OnChange::Migrate(path) => quote!(#private::migrate!(check #ty, #path);),
+        _ => quote!(),
+    };
     let hot = quote! {
         #(#attrs)*
         #vis static #ident: #private::Shared<#ty> = {
@@ -49,6 +60,7 @@ pub fn expand(args: &Args, item: &ItemStatic) -> TokenStream {
                     }
                     layout
                 },
+                on_change: #on_change,
             };
             static SLOT: #private::StateSlot =
                 #private::StateSlot::new(&VALUE as *const #ty as *const (), &INFO);
@@ -59,6 +71,7 @@ pub fn expand(args: &Args, item: &ItemStatic) -> TokenStream {
         };
     };
     quote! {
+        #check
         #[cfg(not(feature = "hot"))]
         #plain
         #[cfg(feature = "hot")]

@@ -51,10 +51,14 @@ pub enum Event {
         missing: Vec<String>,
         /// Compiler warnings, rendered.
         warnings: Vec<String>,
+        /// `#[hot] static` items that are new, reset or migrated (`WORLD migrated`).
+        states: Vec<String>,
         /// How long cargo took.
         build: Duration,
         /// How long copying, loading, checking and rebinding took.
         load: Duration,
+        /// Each step, for benchmarks and tools.
+        timings: Timings,
     },
     /// The build failed; the program keeps running the previous code.
     BuildFailed {
@@ -130,6 +134,7 @@ impl std::fmt::Display for Event {
                 functions,
                 added,
                 missing,
+                states,
                 build,
                 load,
                 ..
@@ -144,6 +149,9 @@ impl std::fmt::Display for Event {
                 )?;
                 if !added.is_empty() {
                     write!(f, "\nnew in {package}: {}", added.join(", "))?;
+                }
+                if !states.is_empty() {
+                    write!(f, "\nstate of {package}: {}", states.join(", "))?;
                 }
                 if !missing.is_empty() {
                     write!(
@@ -227,6 +235,27 @@ pub(crate) fn millis(duration: Duration) -> String {
     } else {
         format!("{ms:.0} ms")
     }
+}
+
+/// How long each step of one reload took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Timings {
+    /// When the runtime saw the change (after the debounce), by the wall clock; `None` for a
+    /// reload not caused by a file change.
+    pub detected: Option<std::time::SystemTime>,
+    /// Cargo's build.
+    pub build: Duration,
+    /// Placing the library in the private directory (a hard link, or a copy).
+    pub copy: Duration,
+    /// Opening it: the dynamic loader, the library's initialisers, the ABI and allocator checks.
+    pub open: Duration,
+    /// Checking function fingerprints and `#[hot] static` layouts.
+    pub verify: Duration,
+    /// Binding states and slots (when the version is applied).
+    pub bind: Duration,
+    /// When calls started going to the new code, by the wall clock.
+    pub applied: Option<std::time::SystemTime>,
 }
 
 /// When a new version takes over.

@@ -128,6 +128,12 @@ pub struct HostApi {
     pub subscribe: extern "C" fn(Box<dyn Fn(&Event) + Send + Sync>),
     /// See [`crate::Config::apply`].
     pub apply: extern "C" fn(Config),
+    /// The host's `log` logger, for reloaded code's records.
+    pub logger: extern "C" fn() -> &'static dyn log::Log,
+    /// The host's `log` level.
+    pub log_level: extern "C" fn() -> log::LevelFilter,
+    /// The host's global `tracing` dispatcher.
+    pub dispatch: extern "C" fn() -> tracing_core::Dispatch,
 }
 
 static HOST: AtomicPtr<HostApi> = AtomicPtr::new(std::ptr::null_mut());

@@ -2,7 +2,6 @@
 //! unless quiet, to standard error as one concise line prefixed `[hotfn]`.
 
 use std::io::{IsTerminal, Write};
-use std::time::Duration;
 
 use crate::cargo::{Failed, Why};
 use crate::control::{Event, millis};
@@ -80,8 +79,8 @@ pub struct Applied<'a> {
     pub version: u64,
     pub plan: &'a Plan,
     pub warnings: &'a [String],
-    pub build: Duration,
-    pub load: Duration,
+    pub states: &'a [String],
+    pub timings: crate::control::Timings,
 }
 
 pub fn reloaded(applied: &Applied<'_>) {
@@ -94,8 +93,13 @@ pub fn reloaded(applied: &Applied<'_>) {
             added: names(&applied.plan.added),
             missing: names(&applied.plan.missing),
             warnings: applied.warnings.to_vec(),
-            build: applied.build,
-            load: applied.load,
+            states: applied.states.to_vec(),
+            build: applied.timings.build,
+            load: applied.timings.copy
+                + applied.timings.open
+                + applied.timings.verify
+                + applied.timings.bind,
+            timings: applied.timings,
         },
         applied.warnings,
     );

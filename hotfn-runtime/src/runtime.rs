@@ -2,22 +2,22 @@
 //! watch → build → load → verify → bind → report on a thread of its own, and rolls a crate back
 //! when reloaded code panics.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::alloc::Allocator;
 use crate::bind::{self, Binding, Table};
 use crate::cargo::{self, HostBuild};
-use crate::control::Swap;
+use crate::control::{Swap, Timings};
 use crate::events;
 use crate::guard::{self, HostApi, Panicked};
 use crate::load::{CopyDir, Library};
 use crate::registry::{self, Package};
 use crate::report;
 use crate::slot::{RawFn, SLOTS, Slot};
-use crate::state::{Instances, STATES};
+use crate::state::{Changed, Instances, STATES, StateSlot};
 use crate::verify::{self, Known};
 use crate::watch::{Changes, Watcher};
 
@@ -57,14 +57,15 @@ struct Version {
     applied: bool,
     /// What to report when it is applied.
     report: Option<Box<Loaded>>,
+    /// Its `#[hot] static` slots, bound when it is applied.
+    states: &'static [&'static StateSlot],
 }
 
 /// What is reported about a version when it is applied.
 struct Loaded {
     plan: verify::Plan,
     warnings: Vec<String>,
-    build: Duration,
-    load: Duration,
+    timings: Timings,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -81,6 +82,9 @@ static HOST_API: HostApi = HostApi {
     wait_for_reload: host_wait_for_reload,
     subscribe: host_subscribe,
     apply: host_apply,
+    logger: crate::forward::host::logger,
+    log_level: crate::forward::host::log_level,
+    dispatch: crate::forward::host::dispatch,
 };
 
 extern "C" fn host_version() -> u64 {
@@ -234,19 +238,33 @@ impl Runtime {
         };
         let mut changes = Changes::new(roots, host.target_dir.clone());
         changes.also_watch(extra);
+        for (index, package) in packages.iter().enumerate() {
+            let dep_info = host.out_dir().join(format!("lib{}.d", package.crate_name));
+            changes.set_deps(index, cargo::dep_info(&dep_info));
+        }
         changes.snapshot();
         report::watching(&packages);
-        let mut pending = BTreeSet::new();
+        // Packages to build, with when their first unbuilt change was seen.
+        let mut pending: BTreeMap<usize, SystemTime> = BTreeMap::new();
+        let note = |pending: &mut BTreeMap<usize, SystemTime>, changed: BTreeSet<usize>| {
+            let now = SystemTime::now();
+            for index in changed {
+                pending.entry(index).or_insert(now);
+            }
+        };
         loop {
-            let Some(index) = pending.pop_first() else {
+            let Some((index, detected)) = pending.pop_first() else {
                 let Some(paths) = watcher.next_batch() else {
                     return;
                 };
-                pending = changes.changed(paths);
+                note(&mut pending, changes.changed(paths));
                 continue;
             };
             let package = &packages[index];
             let built = cargo::build(&host, package, report::color());
+            if let Ok(built) = &built {
+                changes.set_deps(index, cargo::dep_info(&built.library.with_extension("d")));
+            }
             // A file that changed while cargo ran (an editor still writing, more saves) makes
             // this build stale: build again, without showing or loading the stale result. A
             // failed build waits a little longer, since a half-written file fails fast.
@@ -256,10 +274,13 @@ impl Runtime {
                 SETTLE
             };
             let more = changes.changed(watcher.batches_within(settle));
+            if more.contains(&index) {
+                pending.insert(index, detected);
+            }
             let stale = more.contains(&index);
-            pending.extend(more);
+            note(&mut pending, more);
             if !stale {
-                self.finish(package, built);
+                self.finish(package, built, detected);
             }
         }
     }
@@ -270,11 +291,21 @@ impl Runtime {
 
     /// Loads, verifies and binds a build of one package, or reports why it failed. Any failure
     /// leaves the running code as it was.
-    fn finish(&self, package: &Package, built: Result<cargo::Built, cargo::Failed>) {
+    fn finish(
+        &self,
+        package: &Package,
+        built: Result<cargo::Built, cargo::Failed>,
+        detected: SystemTime,
+    ) {
         match built {
             // Reported by `install`.
             Ok(built) => {
-                let _ = self.install(package, &built.library, built.duration, built.diagnostics);
+                let timings = Timings {
+                    detected: Some(detected),
+                    build: built.duration,
+                    ..Timings::default()
+                };
+                let _ = self.install(package, &built.library, timings, built.diagnostics);
             }
             Err(failed) => report::build_failed(package, &failed),
         }
@@ -286,18 +317,37 @@ impl Runtime {
         &self,
         package: &Package,
         built: &Path,
-        build: Duration,
+        mut timings: Timings,
         warnings: Vec<String>,
     ) -> Result<u64, String> {
         let started = Instant::now();
-        let library = self.copy(built).and_then(|copy| {
+        let copy = self.copy(built);
+        timings.copy = started.elapsed();
+        let opened = Instant::now();
+        let library = copy.and_then(|copy| {
             // SAFETY: `copy` is a private copy of a library cargo built for this package of the
             // host's workspace.
             unsafe { Library::open(&copy, &HOST_API) }
         });
+        timings.open = opened.elapsed();
         let library = library.inspect_err(|error| report::load_failed(package, error))?;
+        let verifying = Instant::now();
         let manifest_dir = package.manifest_dir.to_string_lossy();
         let mut state = self.lock();
+        // A hard link to an artifact cargo did not rebuild is a file already loaded, and the
+        // dynamic loader hands back the loaded library: there is nothing new to bind.
+        let loaded_before = state
+            .tables
+            .iter()
+            .any(|table| std::ptr::eq(table.slots.as_ptr(), library.slots.as_ptr()));
+        if loaded_before {
+            let note = format!(
+                "{}: the build changed nothing; nothing to reload",
+                package.name
+            );
+            report::warning(&note);
+            return Err(note);
+        }
         let built_functions = library.slots.iter().map(|slot| slot.info());
         let plan =
             verify::check(&state.known, &manifest_dir, built_functions).map_err(|mismatches| {
@@ -305,19 +355,7 @@ impl Runtime {
                 format!("{} functions changed fingerprint", mismatches.len())
             })?;
         if let Err(changed) = state.instances.check(library.states) {
-            let mismatches: Vec<verify::Mismatch> = changed
-                .iter()
-                .map(|c| verify::Mismatch {
-                    path: c.key,
-                    why: vec![format!(
-                        "#[hot] static: its type was {}, is now {}; the running value cannot \
-                         be reused",
-                        c.old, c.new
-                    )],
-                })
-                .collect();
-            report::refused(package, &mismatches);
-            return Err(format!("{} states changed layout", mismatches.len()));
+            return Err(refuse_states(package, &changed));
         }
         let interposed = plan
             .functions
@@ -331,7 +369,6 @@ impl Runtime {
             report::load_failed(package, &error);
             return Err(error);
         }
-        state.instances.bind(library.states);
         let binary = state.tables.len();
         state.tables.push(Table {
             slots: library.slots,
@@ -348,11 +385,11 @@ impl Runtime {
                 .entry(info.symbol)
                 .or_insert_with(|| Known::new(info));
         }
+        timings.verify = verifying.elapsed();
         let loaded = Loaded {
             plan,
             warnings,
-            build,
-            load: started.elapsed(),
+            timings,
         };
         state.versions.push(Version {
             package: package.name.clone(),
@@ -362,6 +399,7 @@ impl Runtime {
             bad: false,
             applied: false,
             report: Some(Box::new(loaded)),
+            states: library.states,
         });
         let version = (index + 1) as u64;
         match events::swap() {
@@ -380,10 +418,13 @@ impl Runtime {
     fn copy(&self, built: &Path) -> Result<PathBuf, String> {
         let mut copies = self.copies.lock().unwrap_or_else(PoisonError::into_inner);
         if copies.is_none() {
-            let mut parents = vec![std::env::temp_dir()];
-            if let Ok(host) = HostBuild::detect() {
-                parents.push(host.target_dir.join("hotfn"));
+            // Beside the artifacts by default: on their file system a copy can be a hard link.
+            let mut parents = Vec::new();
+            match std::env::var_os("HOTFN_COPY_DIR") {
+                Some(dir) => parents.push(PathBuf::from(dir)),
+                None => parents.extend(HostBuild::detect().map(|h| h.target_dir.join("hotfn"))),
             }
+            parents.push(std::env::temp_dir());
             let (created, note) = CopyDir::create(&parents)?;
             if let Some(note) = note {
                 report::warning(&note);
@@ -424,6 +465,22 @@ impl Runtime {
 impl State {
     /// Binds every function of version `index` (already loaded and checked), and reports it.
     fn apply(&mut self, index: usize) {
+        let binding = Instant::now();
+        let states = match self.instances.bind(self.versions[index].states) {
+            Ok(notes) => notes,
+            Err(changed) => {
+                // Nothing was bound: the version is dropped, the program runs on as it was.
+                let version = &mut self.versions[index];
+                version.bad = true;
+                version.report = None;
+                let package = registry::Package {
+                    name: version.package.clone(),
+                    ..registry::Package::default()
+                };
+                refuse_states(&package, &changed);
+                return;
+            }
+        };
         let version = &mut self.versions[index];
         version.applied = true;
         let binary = version.binary;
@@ -434,6 +491,7 @@ impl State {
             self.current.insert(symbol, Binding { binary, entry });
         }
         bind::rebind(&self.tables, &self.current, &manifest_dir, Some(binary));
+        let applied = std::time::SystemTime::now();
         let number = (index + 1) as u64;
         events::applied(number);
         if let Some(loaded) = loaded {
@@ -442,8 +500,12 @@ impl State {
                 version: number,
                 plan: &loaded.plan,
                 warnings: &loaded.warnings,
-                build: loaded.build,
-                load: loaded.load,
+                states: &states,
+                timings: Timings {
+                    bind: binding.elapsed(),
+                    applied: Some(applied),
+                    ..loaded.timings
+                },
             });
         }
     }
@@ -492,6 +554,19 @@ impl State {
     }
 }
 
+/// Reports states that cannot be carried over, and returns the error for the caller.
+fn refuse_states(package: &Package, changed: &[Changed]) -> String {
+    let mismatches: Vec<verify::Mismatch> = changed
+        .iter()
+        .map(|c| verify::Mismatch {
+            path: c.key,
+            why: vec![format!("#[hot] static: {}", c.why)],
+        })
+        .collect();
+    report::refused(package, &mismatches);
+    format!("{} states cannot be carried over", mismatches.len())
+}
+
 /// Loads an already built library of `package` as if cargo had just built it: the test entry
 /// point of the reload path (copy, load, verify, bind), for tests that reload many times without
 /// many builds. Returns the new version's number.
@@ -502,5 +577,5 @@ pub fn reload_library(package: &str, library: &Path) -> Result<u64, String> {
         .iter()
         .find(|p| p.name == package)
         .ok_or_else(|| format!("no package {package:?} with #[hot] functions in this program"))?;
-    runtime.install(package, library, Duration::ZERO, Vec::new())
+    runtime.install(package, library, Timings::default(), Vec::new())
 }

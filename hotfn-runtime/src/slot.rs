@@ -197,6 +197,7 @@ pub(crate) const CONNECT_SYMBOL: &[u8] = b"hotfn_connect_v1\0";
 pub extern "C" fn hotfn_connect_v1(api: &'static HostApi) {
     crate::guard::connect_library(api);
     crate::guard::install_library_hook();
+    crate::forward::install(api);
 }
 
 /// Symbol of [`hotfn_allocator_v1`].

@@ -4,7 +4,7 @@
 //! event) sits at the edge; the decision whether an event is a real change is [`Changes`], pure
 //! and tested without touching the file system.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::path::{Component, Path, PathBuf};
 use std::sync::mpsc;
@@ -28,6 +28,9 @@ pub struct Changes {
     seen: HashMap<PathBuf, u64>,
     /// More paths (files or directories) whose changes concern every package.
     extra: Vec<PathBuf>,
+    /// Per package, the files its last build read (cargo's dep-info), once known: then only
+    /// those, Rust sources and the manifest count, not a log or save file the program writes.
+    deps: Vec<Option<HashSet<PathBuf>>>,
 }
 
 impl Changes {
@@ -37,7 +40,31 @@ impl Changes {
             ignored,
             seen: HashMap::new(),
             extra: Vec::new(),
+            deps: Vec::new(),
         }
+    }
+
+    /// Records the files package `index`'s build read (`None`: unknown, every file counts).
+    pub fn set_deps(&mut self, index: usize, files: Option<Vec<PathBuf>>) {
+        if self.deps.len() <= index {
+            self.deps.resize(index + 1, None);
+        }
+        self.deps[index] = files.map(|files| {
+            files
+                .into_iter()
+                .map(|f| f.canonicalize().unwrap_or(f))
+                .collect()
+        });
+    }
+
+    /// Whether a change to `path`, in package `index`, can change its build.
+    fn builds_from(&self, index: usize, path: &Path) -> bool {
+        let Some(Some(deps)) = self.deps.get(index) else {
+            return true;
+        };
+        let rust = path.extension().is_some_and(|e| e == "rs");
+        let manifest = path.file_name().is_some_and(|n| n == "Cargo.toml");
+        rust || manifest || deps.contains(path)
     }
 
     /// Also watches `paths`, whose changes rebuild every package.
@@ -48,7 +75,8 @@ impl Changes {
     /// The packages a path concerns: its innermost package, or all for an extra watched path.
     fn packages_of(&self, path: &Path) -> Vec<usize> {
         match self.package_of(path) {
-            Some(package) => vec![package],
+            Some(package) if self.builds_from(package, path) => vec![package],
+            Some(_) => Vec::new(),
             None if is_source(path) && self.extra.iter().any(|e| path.starts_with(e)) => {
                 (0..self.roots.len()).collect()
             }
@@ -270,6 +298,26 @@ mod tests {
             "/w/Cargo.lock",
         ] {
             assert_eq!(c.package_of(Path::new(path)), None, "{path}");
+        }
+    }
+
+    #[test]
+    fn once_the_build_is_known_only_what_it_reads_counts() {
+        let mut c = changes();
+        let json = "/w/assets/level.json";
+        assert_eq!(c.observe(Path::new(json), Some(b"1")), [0], "unknown: all");
+        c.set_deps(0, Some(vec!["/w/src/lib.rs".into(), json.into()]));
+        let table: &[(&str, &[usize])] = &[
+            ("/w/save.txt", &[]),          // written by the program
+            ("/w/src/lib.rs", &[0]),       // read by the build
+            ("/w/src/enemies.rs", &[0]),   // a new module, maybe
+            ("/w/Cargo.toml", &[0]),       // the manifest
+            (json, &[0]),                  // include_str!'d
+            ("/w/assets/other.json", &[]), // not read
+        ];
+        for (i, (path, expected)) in table.iter().enumerate() {
+            let got = c.observe(Path::new(path), Some(b"2"));
+            assert_eq!(got, *expected, "row {i}: {path}");
         }
     }
 

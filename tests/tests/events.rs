@@ -23,6 +23,18 @@ fn events_and_version_follow_reloads_and_quiet_mode_prints_nothing() {
     });
     assert!(event.contains(" v1: "), "{event}");
     app.wait_for("wait_for_reload", mark, RELOAD, |l| l == "out| waited| v1");
+    let (_, timings) = app.wait_for("the timings", mark, RELOAD, |l| {
+        l.starts_with("out| timings|")
+    });
+    let field = |key: &str| -> i64 {
+        let value = timings.split(&format!("{key}=")).nth(1).unwrap();
+        value.split(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(field("build_us") > 0, "{timings}");
+    assert!(field("open_us") > 0, "{timings}");
+    // `detected` and `applied` are wall-clock times (for a benchmark in another process); this
+    // machine's wall clock may be adjusted while the test runs, so only their presence is checked.
+    assert!(timings.contains("applied_after_us="), "{timings}");
     let (_, frame) = app.wait_for_frame("new code", reloaded, RELOAD, |f| {
         f.get("label").starts_with("label-v2")
     });
@@ -81,4 +93,26 @@ fn with_reload_points_new_code_waits_for_the_next_point() {
         f.get("label").starts_with("label-v2")
     });
     assert_eq!(frame.number("version"), 1);
+}
+
+#[test]
+fn log_and_tracing_records_from_reloaded_code_reach_the_host() {
+    let fixture = Fixture::new("basic", "logging");
+    let mut app = fixture.start_hot();
+    app.wait_for("a log record", 0, RELOAD, |l| {
+        l.starts_with("out| log| INFO fixture logged-v1 ")
+    });
+    app.wait_for("a tracing event", 0, RELOAD, |l| {
+        l.starts_with("out| trace| INFO ") && l.contains("message=traced-v1 frame=")
+    });
+    let mark = app.len();
+    fixture.edit("src/lib.rs", "logged-v1", "logged-v2");
+    fixture.edit("src/lib.rs", "traced-v1", "traced-v2");
+    let reloaded = app.wait_for_reload(mark, 1);
+    app.wait_for("the reloaded code's log record", reloaded, RELOAD, |l| {
+        l.starts_with("out| log| INFO fixture logged-v2 ")
+    });
+    app.wait_for("the reloaded code's tracing event", reloaded, RELOAD, |l| {
+        l.starts_with("out| trace| INFO ") && l.contains("message=traced-v2 frame=")
+    });
 }
