@@ -416,8 +416,7 @@ mod tests {
             states: vec![],
             build: Duration::from_millis(400),
             load: Duration::from_millis(12),
-            // `Timings` is not exported from the crate root (yet), so it cannot be named here.
-            timings: Default::default(),
+            timings: hotfn_runtime::Timings::default(),
         });
         assert!(
             text(&status).ends_with(" reloaded in 412 ms (build 400 ms, load 12 ms)"),

@@ -132,7 +132,7 @@
 pub use hotfn_macros::hot;
 
 mod control;
-pub use control::{Config, Event, Swap, on_event, reload_point, version, wait_for_reload};
+pub use control::{Config, Event, Swap, Timings, on_event, reload_point, version, wait_for_reload};
 
 /// JSON, in which `#[hot(migrate = f)]` hands `f` the old value of a `#[hot] static`.
 #[cfg(feature = "serde")]
