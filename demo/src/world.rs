@@ -5,10 +5,9 @@
 //! tall, so that circles look round on screen.
 //!
 //! Changing a field of these types changes their layout, which reloaded code cannot share with
-//! the running program: hotfn refuses such a reload (see [`layouts`]); restart the game to use
-//! the change.
+//! the running program: hotfn refuses such a reload (it fingerprints every type a `#[hot]`
+//! signature reaches, through fields too); restart the game to use the change.
 
-use hotfn_runtime::hot;
 
 /// Simulation steps per second. Every step advances the game by `1 / TICKS_PER_SECOND` seconds,
 /// whatever the speed at which frames are shown, so a seed always plays the same game.
@@ -196,16 +195,6 @@ impl World {
         *y = y.rem_euclid(self.height);
     }
 }
-
-/// Names every type of the state in a `#[hot]` signature, so that hotfn compares all their
-/// layouts at each reload. Never called.
-///
-/// hotfn checks the types that hot functions take and return (and what references, `Vec`s and
-/// tuples of them contain), not the fields inside those types: without this function, a field
-/// added to [`Spark`], which the rules only reach through `World::sparks`, would slip through, and
-/// the new code would read the program's sparks with the wrong size and corrupt its memory.
-#[hot]
-pub fn layouts(_: &World, _: &Ship, _: &Rock, _: &Shot, _: &Spark, _: &Controls) {}
 
 /// `d` as the shortest signed distance on a circle of length `size`.
 fn wrapped(d: f32, size: f32) -> f32 {

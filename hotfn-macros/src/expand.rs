@@ -192,6 +192,23 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
         #unsafety extern "C-unwind" fn(#(#arg_types,)* *mut #option<#private::Panicked>) -> #option<#value>
     };
     let layout_types = layout::types(sig);
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let signature_types = sig
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            FnArg::Typed(typed) => Some(&*typed.ty),
+            FnArg::Receiver(_) => None,
+        })
+        .chain(match &sig.output {
+            syn::ReturnType::Type(_, ty) => Some(&**ty),
+            syn::ReturnType::Default => None,
+        });
+    let root = crate::types::lib_root(manifest_dir.as_ref());
+    let (type_names, type_hashes): (Vec<String>, Vec<u64>) =
+        crate::types::reachable(&root, signature_types)
+            .into_iter()
+            .unzip();
 
     let call_slot = unsafe_call(quote!(__hotfn_f(#(#arg_names),*)));
     let call_export = unsafe_call(quote!(#export(#(#arg_names),*)));
@@ -307,6 +324,7 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
                     }
                     layouts
                 },
+                types: &[#((#type_names, #type_hashes)),*],
                 package: ::core::env!("CARGO_PKG_NAME"),
                 manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
                 features: &[#((#features, ::core::cfg!(feature = #features))),*],

@@ -13,6 +13,7 @@ mod layout;
 mod parse;
 mod state;
 mod symbol;
+mod types;
 mod validate;
 
 use proc_macro::TokenStream;

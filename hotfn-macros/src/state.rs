@@ -32,6 +32,10 @@ pub fn expand(args: &Args, item: &ItemStatic) -> TokenStream {
     }
     let krate = &args.krate;
     let private = quote!(#krate::__private);
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let root = crate::types::lib_root(manifest_dir.as_ref());
+    let (type_names, type_hashes): (Vec<String>, Vec<u64>) =
+        crate::types::reachable(&root, [&**ty]).into_iter().unzip();
     let linkme = quote!(#private::linkme);
     let on_change = match &args.on_change {
         OnChange::Refuse => quote!(#private::OnChange::Refuse),
@@ -60,6 +64,7 @@ pub fn expand(args: &Args, item: &ItemStatic) -> TokenStream {
                     }
                     layout
                 },
+                types: &[#((#type_names, #type_hashes)),*],
                 on_change: #on_change,
             };
             static SLOT: #private::StateSlot =

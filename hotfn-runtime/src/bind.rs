@@ -107,6 +107,7 @@ mod tests {
             path: symbol,
             signature: "fn()",
             layouts: |_| {},
+            types: &[],
             package: "game",
             manifest_dir: "/g",
             features: &[],

@@ -54,6 +54,7 @@ mod tests {
             manifest_dir: dir,
             features: &[("default", false), ("hot", true), ("fast", true)],
             layouts: |_| {},
+            types: &[],
             local: RawFn::new(std::ptr::null()),
             entry: RawFn::new(std::ptr::null()),
             guard: RawFn::new(std::ptr::null()),

@@ -44,6 +44,9 @@ pub struct FnInfo {
     pub signature: &'static str,
     /// Sizes and alignments of the signature's types (see `fingerprint`).
     pub layouts: LayoutFn,
+    /// The crate's own types the signature reaches, through fields, with a hash of each one's
+    /// definition (see `hotfn-macros`' `types` module).
+    pub types: &'static [(&'static str, u64)],
     /// `CARGO_PKG_NAME` of the crate that defines the function.
     pub package: &'static str,
     /// `CARGO_MANIFEST_DIR` of that crate.

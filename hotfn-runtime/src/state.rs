@@ -20,6 +20,8 @@ pub struct StateInfo {
     pub key: &'static str,
     /// The layout of the static's type, as compiled into this binary.
     pub layout: fn() -> TypeLayout,
+    /// The crate's own types the static's type reaches, with a hash of each definition.
+    pub types: &'static [(&'static str, u64)],
     /// What a new version does when the type's layout changed.
     pub on_change: OnChange,
 }
@@ -181,10 +183,17 @@ impl Instances {
                 let info = slot.info();
                 let (_, old, owner) = self.by_key.get(info.key)?;
                 let new = (info.layout)();
-                if *old == new {
+                if *old == new && owner.types == info.types {
                     return None;
                 }
-                let was = format!("its type was {old}, is now {new}");
+                let was = if *old == new {
+                    format!(
+                        "a type its value contains changed its definition ({})",
+                        changed_names(owner.types, info.types)
+                    )
+                } else {
+                    format!("its type was {old}, is now {new}")
+                };
                 let why = match (info.on_change, owner.on_change) {
                     (OnChange::Reset, _) | (OnChange::Migrate { .. }, OnChange::Migrate { .. }) => {
                         return None;
@@ -223,7 +232,7 @@ impl Instances {
             let Some(&(instance, old, owner)) = self.by_key.get(info.key) else {
                 continue;
             };
-            if old == (info.layout)() {
+            if old == (info.layout)() && owner.types == info.types {
                 continue;
             }
             let carried = match (info.on_change, owner.on_change) {
@@ -271,6 +280,19 @@ impl Instances {
     }
 }
 
+/// The names whose definition hashes differ between two lists.
+fn changed_names(old: &[(&str, u64)], new: &[(&str, u64)]) -> String {
+    let mut names: Vec<&str> = old
+        .iter()
+        .chain(new)
+        .filter(|entry| !(old.contains(entry) && new.contains(entry)))
+        .map(|(name, _)| *name)
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names.join(", ")
+}
+
 /// `NAME` of `crate::module::NAME@1.0.0`.
 fn short(key: &str) -> &str {
     let path = key.split('@').next().unwrap_or(key);
@@ -298,6 +320,7 @@ mod tests {
         Box::leak(Box::new(StateInfo {
             key: "game::SCORE@0.1.0",
             layout,
+            types: &[],
             on_change,
         }))
     }

@@ -92,12 +92,34 @@ fn compare(old: &Known, new: &Known) -> Option<Mismatch> {
             format!("built:   {}", new_info.signature),
         ]
     } else {
-        fingerprint::differences(&old.layouts, &new.layouts)
+        let mut why = fingerprint::differences(&old.layouts, &new.layouts);
+        why.extend(changed_types(old_info.types, new_info.types));
+        why
     };
     (!why.is_empty()).then_some(Mismatch {
         path: old_info.path,
         why,
     })
+}
+
+/// The crate types reached from a signature whose definitions differ (or that one side lacks).
+fn changed_types(old: &[(&str, u64)], new: &[(&str, u64)]) -> Vec<String> {
+    let mut names: Vec<&str> = old.iter().chain(new).map(|(name, _)| *name).collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .filter(|name| {
+            let hash = |list: &[(&str, u64)]| list.iter().find(|(n, _)| n == name).map(|(_, h)| *h);
+            hash(old) != hash(new)
+        })
+        .map(|name| {
+            format!(
+                "type `{name}`, reached from its arguments or result, changed its definition \
+                 (a field added, removed, retyped or moved changes what the running callers pass)"
+            )
+        })
+        .collect()
 }
 
 // The explicit borrows in these tests are the autoref specialisation under test.
@@ -124,6 +146,7 @@ mod tests {
             path: symbol,
             signature,
             layouts,
+            types: &[],
             package: "game",
             manifest_dir: dir,
             features: &[],

@@ -133,7 +133,14 @@ fn signature_and_layout_changes_are_refused_and_the_old_code_keeps_running() {
             "pub frames: u64,\n}",
             "pub frames: u64,\n    pub extra: u64,\n}",
             "::describe",
-            "16 bytes",
+            "40 bytes",
+        ),
+        (
+            "src/lib.rs",
+            "pub frame: u64,\n}",
+            "pub frame: u64,\n    pub at: u64,\n}",
+            "::describe",
+            "type `Sample`",
         ),
     ];
     for (round, (file, original, edit, function, shows)) in edits.into_iter().enumerate() {
