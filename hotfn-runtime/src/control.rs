@@ -86,7 +86,9 @@ pub enum Event {
     },
     /// Reloaded code panicked; its package was rolled back.
     Panicked {
-        /// The function (`module::name`).
+        /// The function whose call panicked (`module::name`): the `#[hot]` function called from
+        /// outside the package; the panic may have happened in a function it called, which the
+        /// message's location names.
         function: String,
         /// The package's name.
         package: String,
@@ -209,7 +211,7 @@ impl std::fmt::Display for Event {
                 };
                 write!(
                     f,
-                    "panic in {function} (v{version}): {message}\n        rolled {package} back \
+                    "panic in a call of {function} (v{version}): {message}\n        rolled {package} back \
                      to {back_to}; {call}. Fix the code and save to reload"
                 )
             }
@@ -336,8 +338,9 @@ impl Config {
     }
 }
 
-/// The version of the code running now: 0 before the first reload, then the number of reloads
-/// applied in this program (every package counts). Without the `hot` feature, always 0.
+/// The newest version applied: 0 before the first reload, then the number of reloads applied in
+/// this program (every package counts). A rollback after a panic does not lower it (the
+/// [`Event::Panicked`] says which version runs). Without the `hot` feature, always 0.
 #[inline]
 pub fn version() -> u64 {
     #[cfg(feature = "hot")]
