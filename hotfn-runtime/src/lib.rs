@@ -123,7 +123,7 @@ pub mod __private {
     #[cfg(feature = "hot")]
     pub use crate::runtime::reload_library;
     #[cfg(feature = "hot")]
-    pub use crate::slot::{FnInfo, RawFn, SLOTS, Slot};
+    pub use crate::slot::{FnInfo, RawFn, SLOTS, Slot, typed_like};
     #[cfg(feature = "hot")]
     pub use linkme;
 
