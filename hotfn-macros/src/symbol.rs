@@ -47,9 +47,26 @@ fn relative_to(file: &Path, base: &Path) -> String {
 /// order the compiler expands them, which is the same for every build of the same source; the
 /// runtime also compares module paths, so a reordering edit is refused, never misbound.
 pub fn export_name(site: &Site, name: &str) -> String {
+    export_name_of(site, name, name)
+}
+
+/// The export name of method `name` of the impl block for `self_ty` at `site`, e.g.
+/// `__hotfn_v1_game_Board_score_0b6f...`. The hash covers the self type as written in the impl's
+/// header (`self_ty`, e.g. `Grid<u8>`), so methods of the same name in impl blocks of different
+/// types never share a symbol; the readable part names the type by `short_ty` (`Grid`).
+pub fn method_export_name(site: &Site, self_ty: &str, short_ty: &str, name: &str) -> String {
+    export_name_of(
+        site,
+        &format!("{self_ty}::{name}"),
+        &format!("{short_ty}_{name}"),
+    )
+}
+
+/// The export name of the function known as `key_name` (hashed) and `readable` (spelt out).
+fn export_name_of(site: &Site, key_name: &str, readable: &str) -> String {
     let mut key = format!(
         "{}@{}/{}::{}",
-        site.crate_name, site.version, site.file, name
+        site.crate_name, site.version, site.file, key_name
     );
     let repeat = repeats(&key);
     if repeat > 0 {
@@ -58,7 +75,7 @@ pub fn export_name(site: &Site, name: &str) -> String {
     format!(
         "__hotfn_v1_{}_{}_{:016x}",
         sanitize(&site.crate_name),
-        sanitize(name),
+        sanitize(readable),
         fnv1a(key.as_bytes())
     )
 }
@@ -120,6 +137,33 @@ mod tests {
         // Host and reloaded library must agree across separate compilations.
         let a = export_name(&site("game", "1.0.0", "src/rules.rs"), "tick");
         assert_eq!(a, "__hotfn_v1_game_tick_595ab39f752f3d8b");
+    }
+
+    #[test]
+    fn method_names_are_stable_and_name_the_type() {
+        let a = method_export_name(
+            &site("game", "1.0.0", "src/rules.rs"),
+            "Ball",
+            "Ball",
+            "tick",
+        );
+        assert_eq!(a, "__hotfn_v1_game_Ball_tick_ad159d4e30bbe49e");
+    }
+
+    #[test]
+    fn methods_differ_by_type_and_from_free_functions() {
+        let at = || site("game", "1.0.0", "src/m.rs");
+        let ball = method_export_name(&at(), "Ball", "Ball", "step");
+        for other in [
+            method_export_name(&at(), "Paddle", "Paddle", "step"),
+            method_export_name(&at(), "Grid<u8>", "Grid", "step"),
+            method_export_name(&at(), "Grid<u16>", "Grid", "step"),
+            method_export_name(&at(), "Ball", "Ball", "stop"),
+            export_name(&at(), "step"),
+            export_name(&at(), "Ball_step"),
+        ] {
+            assert_ne!(ball, other);
+        }
     }
 
     #[test]
