@@ -17,17 +17,36 @@ pub fn hot(args: TokenStream, input: TokenStream, site: &Site) -> TokenStream {
         Ok(args) => args,
         Err(error) => return with_error(error, input),
     };
+    if let Ok(item) = syn::parse2::<syn::ItemStatic>(input.clone()) {
+        return crate::state::expand(&args, &item);
+    }
     if crate::parse::is_impl(&input) {
         let item: HotImpl = match syn::parse2(input.clone()) {
             Ok(item) => item,
             Err(error) => return with_error(error, input),
         };
+        if let Some(span) = args.on_change.span() {
+            let error = syn::Error::new(
+                span,
+                "`reset`, `serde` and `migrate` say what a #[hot] static does when its type changes; \
+                 methods have no value to carry over: remove the argument",
+            );
+            return with_error(error, item.plain());
+        }
         if let Err(error) = validate::check_impl(&item) {
             return with_error(error, item.plain());
         }
         let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
         let features = features::declared(manifest_dir.as_ref());
         return method::both_modes(&args, &item, site, &features);
+    }
+    if let Some(span) = args.on_change.span() {
+        let error = syn::Error::new(
+            span,
+            "`reset`, `serde` and `migrate` say what a #[hot] static does when its type changes; \
+             a function has no value to carry over: remove the argument",
+        );
+        return with_error(error, input);
     }
     let f: HotFn = match syn::parse2(input.clone()) {
         Ok(f) => f,

@@ -13,6 +13,7 @@ mod features;
 mod layout;
 mod method;
 mod parse;
+mod state;
 mod symbol;
 mod validate;
 

@@ -91,6 +91,43 @@ impl HostBuild {
     }
 }
 
+impl HostBuild {
+    /// Where the profile's artifacts go: `target/debug`, `target/<triple>/release`…
+    pub fn out_dir(&self) -> PathBuf {
+        let dir = match self.profile.as_str() {
+            "dev" | "test" => "debug",
+            "bench" => "release",
+            other => other,
+        };
+        match &self.triple {
+            Some(triple) => self.target_dir.join(triple).join(dir),
+            None => self.target_dir.join(dir),
+        }
+    }
+}
+
+/// The files a build read, from the dep-info file cargo writes beside an artifact
+/// (`target/debug/libgame.d`: `artifact: /abs/src/lib.rs /abs/src/world.rs …`, spaces in paths
+/// escaped with `\`). `None` if there is no such file.
+pub fn dep_info(path: &Path) -> Option<Vec<PathBuf>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let rule = text.lines().find(|line| line.contains(": "))?;
+    let (_, deps) = rule.split_once(": ")?;
+    let mut files = Vec::new();
+    let mut current = String::new();
+    let mut chars = deps.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => current.extend(chars.next()),
+            ' ' => files
+                .extend((!current.is_empty()).then(|| PathBuf::from(std::mem::take(&mut current)))),
+            c => current.push(c),
+        }
+    }
+    files.extend((!current.is_empty()).then(|| PathBuf::from(current)));
+    Some(files)
+}
+
 /// Finds `(target dir, profile, triple)` from an executable's path. `is_target_dir` recognises the
 /// target directory and `is_profile_dir` a profile directory inside it.
 fn locate(
@@ -262,6 +299,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn dep_info_lists_the_files_a_build_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("libgame.d");
+        std::fs::write(
+            &path,
+            "/t/debug/libgame.so: /w/src/lib.rs /w/my\\ assets/a.txt /w/src/world.rs\n\n\
+             /w/src/lib.rs:\n",
+        )
+        .unwrap();
+        let files = dep_info(&path).unwrap();
+        let expected: Vec<PathBuf> = ["/w/src/lib.rs", "/w/my assets/a.txt", "/w/src/world.rs"]
+            .into_iter()
+            .map(PathBuf::from)
+            .collect();
+        assert_eq!(files, expected);
+        assert_eq!(dep_info(&dir.path().join("missing.d")), None);
+    }
+
+    #[test]
     fn a_killed_compiler_is_an_interruption_and_a_crash_is_an_error() {
         let cargo = "error: could not compile `game` (lib)\n\nCaused by:\n  process didn't exit \
                      successfully: `rustc --crate-name game` (signal: 9, SIGKILL: kill)";
@@ -290,6 +346,7 @@ mod tests {
     fn package() -> Package {
         Package {
             name: "game".into(),
+            crate_name: "game".into(),
             manifest_dir: "/w/game".into(),
             features: vec!["hot".into(), "fast".into()],
             features_known: true,

@@ -19,7 +19,10 @@
 
 use std::any::Any;
 use std::cell::Cell;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::time::Duration;
+
+use crate::control::{Config, Event};
 
 use crate::slot::{RawFn, Slot};
 
@@ -115,13 +118,46 @@ pub struct HostApi {
     /// call may be repeated through the slot (which now points at the last good version).
     pub recovered:
         extern "C" fn(entry: RawFn, path: &str, panicked: &Panicked, can_repeat: bool) -> bool,
+    /// The public API of [`control`](crate::control), called from reloaded code.
+    pub version: extern "C" fn() -> u64,
+    /// See [`crate::reload_point`].
+    pub reload_point: extern "C" fn(),
+    /// See [`crate::wait_for_reload`].
+    pub wait_for_reload: extern "C" fn(Duration) -> Option<u64>,
+    /// See [`crate::on_event`].
+    pub subscribe: extern "C" fn(Box<dyn Fn(&Event) + Send + Sync>),
+    /// See [`crate::Config::apply`].
+    pub apply: extern "C" fn(Config),
+    /// The host's `log` logger, for reloaded code's records.
+    pub logger: extern "C" fn() -> &'static dyn log::Log,
+    /// The host's `log` level.
+    pub log_level: extern "C" fn() -> log::LevelFilter,
+    /// The host's global `tracing` dispatcher.
+    pub dispatch: extern "C" fn() -> tracing_core::Dispatch,
 }
 
 static HOST: AtomicPtr<HostApi> = AtomicPtr::new(std::ptr::null_mut());
+/// Set in reloaded libraries (connected by the host), never in the host itself.
+static IS_LIBRARY: AtomicBool = AtomicBool::new(false);
 
 /// Connects this binary to the host runtime.
 pub(crate) fn connect(api: &'static HostApi) {
     HOST.store((api as *const HostApi).cast_mut(), Ordering::Release);
+}
+
+/// Connects a reloaded library to the host runtime.
+pub(crate) fn connect_library(api: &'static HostApi) {
+    connect(api);
+    IS_LIBRARY.store(true, Ordering::Release);
+}
+
+/// The host's API, when this binary is a reloaded library.
+pub(crate) fn host_of_library() -> Option<&'static HostApi> {
+    if !IS_LIBRARY.load(Ordering::Acquire) {
+        return None;
+    }
+    // SAFETY: `HOST` is set to the host's `'static` API before `IS_LIBRARY`.
+    unsafe { HOST.load(Ordering::Acquire).as_ref() }
 }
 
 /// Called by a guard whose call into another binary panicked. Returns the value of the repeated

@@ -47,8 +47,48 @@
 //! # What survives a reload
 //!
 //! Everything the host program owns: locals of `main`, heap data, threads, open files and windows.
-//! Statics *inside the hot crate* do not yet: the reloaded library has its own fresh copies, so a
-//! counter in a `static` there starts again from its initial value in the new code.
+//! A plain `static` inside the hot crate does not: the reloaded library has its own fresh copy.
+//! Put `#[hot]` on it and it lives in the host, shared by every version:
+//!
+//! ```
+//! use std::sync::Mutex;
+//! use std::sync::atomic::{AtomicU64, Ordering};
+//! use hotfn_runtime::hot;
+//!
+//! /// Survives reloads; in hot mode one atomic load per access, in release a plain static.
+//! #[hot]
+//! pub static SCORE: AtomicU64 = AtomicU64::new(0);
+//!
+//! #[hot(reset)] // start from the initial value if the type changes
+//! pub static NAMES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+//!
+//! #[hot]
+//! pub fn score(points: u64) -> u64 {
+//!     NAMES.lock().unwrap().push(format!("+{points}"));
+//!     SCORE.fetch_add(points, Ordering::Relaxed) + points
+//! }
+//! # assert_eq!(score(2), 2);
+//! ```
+//!
+//! Any `Sync` type with a constant initializer works: atomics, `Mutex`, `RwLock`, `OnceLock`,
+//! `LazyLock`. Not `static mut`, and not `thread_local!` (per-thread state belongs in the host's
+//! threads). If a new version changes the static's type so that its layout differs, the reload is
+//! refused, unless the static says what to do: `#[hot(reset)]`, `#[hot(serde)]` (carried over as
+//! JSON; the type implements `Serialize` and `Deserialize`; needs this crate's `serde` feature) or
+//! `#[hot(migrate = f)]` with `fn f(old: hotfn_runtime::serde_json::Value) -> T`.
+//!
+//! # What reloaded code shares with the program
+//!
+//! A reloaded library carries its own copy of the standard library and of every dependency, so
+//! each global exists once per library. hotfn connects the ones that matter:
+//!
+//! - **shared:** `#[hot] static`s; the heap (checked: both sides use `malloc`); `log`'s logger and
+//!   `tracing`'s global subscriber (records from reloaded code reach the program's); panics
+//!   (reported by the runtime, which rolls back); this crate's API ([`version`], [`on_event`]…);
+//! - **per library:** every other static of the hot crate and its dependencies (a plain `static`,
+//!   `OnceLock`s, a registry in some crate, a random generator's state), thread-locals, the
+//!   stdout buffer, a `tracing` subscriber set with `with_default` (scoped to a thread), a logger
+//!   set after the library was loaded. Keep such things in the program, or in `#[hot] static`s.
 //!
 //! # Safety rules, in plain words
 //!
@@ -57,19 +97,21 @@
 //! - Old libraries are never unloaded, because code, vtables or `&'static` data from them may still
 //!   be in use. Memory grows by roughly one library per reload; restart after many reloads.
 //! - The library carries its own copy of the standard library. Values that allocate (`String`,
-//!   `Vec`, `Box`) may cross between host and library because both use the system allocator; a
-//!   `#[global_allocator]` defined in the hot crate would be a second, separate allocator.
+//!   `Vec`, `Box`) may cross between host and library because both use the C library's `malloc`;
+//!   the runtime checks this, and turns reloading off (saying what to do) when the program has a
+//!   `#[global_allocator]` that reloaded code cannot share.
 //!
 //! [linkme]: https://docs.rs/linkme
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-/// Makes a function, or every method of an inherent impl block, hot-reloadable.
+/// Makes a function, or every method of an inherent impl block, hot-reloadable, or a static
+/// shared by every reloaded version.
 ///
 /// Put it on free functions of your package's library (any visibility, any module), or on an
 /// inherent `impl` block there. Without the `hot` feature of your crate the item is emitted
 /// exactly as written. With it, calls go through a slot that a reload rebinds to the newly built
-/// code.
+/// code. On a `static`, see [the crate docs](crate#what-survives-a-reload).
 ///
 /// ```
 /// use hotfn_runtime::hot;
@@ -109,13 +151,21 @@
 /// # assert_eq!(ball.y, 10.0 - 9.8);
 /// ```
 ///
-/// Arguments: `#[hot(crate = path)]` names this crate when you renamed the dependency.
+/// Arguments: `#[hot(crate = path)]` names this crate when you renamed the dependency; on a
+/// static, one of `reset`, `serde` and `migrate = path` says what happens when its type changes.
 ///
 /// Not accepted (a compile error says why and what to do): generic type or const parameters,
 /// `async fn`, `const fn`, `extern "ABI"` functions, `impl Trait` in arguments or return; generic
 /// impl blocks and trait impls; `#[hot]` on a single method (put it on the impl block: on a
 /// method it cannot see the impl's type).
 pub use hotfn_macros::hot;
+
+mod control;
+pub use control::{Config, Event, Swap, Timings, on_event, reload_point, version, wait_for_reload};
+
+/// JSON, in which `#[hot(migrate = f)]` hands `f` the old value of a `#[hot] static`.
+#[cfg(feature = "serde")]
+pub use serde_json;
 
 #[cfg(feature = "hot")]
 mod alloc;
@@ -124,7 +174,11 @@ mod bind;
 #[cfg(feature = "hot")]
 mod cargo;
 #[cfg(feature = "hot")]
+mod events;
+#[cfg(feature = "hot")]
 mod fingerprint;
+#[cfg(feature = "hot")]
+mod forward;
 #[cfg(feature = "hot")]
 mod guard;
 #[cfg(feature = "hot")]
@@ -137,6 +191,8 @@ mod report;
 mod runtime;
 #[cfg(feature = "hot")]
 mod slot;
+#[cfg(feature = "hot")]
+mod state;
 #[cfg(feature = "hot")]
 mod verify;
 #[cfg(feature = "hot")]
@@ -153,6 +209,50 @@ pub mod __private {
     pub use crate::runtime::reload_library;
     #[cfg(feature = "hot")]
     pub use crate::slot::{FnInfo, RawFn, SLOTS, Slot, typed_like};
+    #[cfg(feature = "hot")]
+    pub use crate::state::{OnChange, STATES, Shared, StateInfo, StateSlot};
+    #[cfg(all(feature = "hot", feature = "serde"))]
+    pub use crate::state::{load_json, load_with, save_json};
+
+    pub use crate::__hotfn_migrate as migrate;
+
+    /// `OnChange::Migrate` for a `#[hot(serde)]` static of type `$ty`, or through `$migrate`.
+    #[cfg(feature = "serde")]
+    #[doc(hidden)]
+    #[macro_export]
+    macro_rules! __hotfn_migrate {
+        (check $ty:ty, $migrate:path) => {
+            const _: fn($crate::serde_json::Value) -> $ty = $migrate;
+        };
+        ($ty:ty) => {
+            $crate::__private::OnChange::Migrate {
+                save: $crate::__private::save_json::<$ty>,
+                load: $crate::__private::load_json::<$ty>,
+            }
+        };
+        ($ty:ty, $migrate:path) => {{
+            fn load(json: &str) -> ::core::result::Result<*mut (), ::std::string::String> {
+                $crate::__private::load_with::<$ty>(json, $migrate)
+            }
+            $crate::__private::OnChange::Migrate {
+                save: $crate::__private::save_json::<$ty>,
+                load,
+            }
+        }};
+    }
+
+    /// Without the `serde` feature: say how to turn it on.
+    #[cfg(not(feature = "serde"))]
+    #[doc(hidden)]
+    #[macro_export]
+    macro_rules! __hotfn_migrate {
+        ($($any:tt)*) => {
+            ::core::compile_error!(
+                "#[hot(serde)] and #[hot(migrate = f)] need the `serde` feature of hotfn-runtime: \
+                 in Cargo.toml, `hotfn-runtime = { version = \"…\", features = [\"serde\"] }`"
+            )
+        };
+    }
     #[cfg(feature = "hot")]
     pub use linkme;
 

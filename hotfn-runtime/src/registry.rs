@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use crate::slot::FnInfo;
 
 /// A package with `#[hot]` functions: what is watched and rebuilt as one unit.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Package {
     pub name: String,
+    /// The library's crate name (`my_game` for package `my-game`), from the functions' paths.
+    pub crate_name: String,
     pub manifest_dir: PathBuf,
     /// The features the host was built with, to rebuild the library exactly alike.
     pub features: Vec<String>,
@@ -28,6 +30,7 @@ pub fn packages<'a>(functions: impl IntoIterator<Item = &'a FnInfo>) -> Vec<Pack
         let enabled = info.features.iter().filter(|(_, on)| *on);
         packages.push(Package {
             name: info.package.to_owned(),
+            crate_name: info.path.split("::").next().unwrap_or_default().to_owned(),
             manifest_dir: dir,
             features: enabled.map(|(name, _)| (*name).to_owned()).collect(),
             features_known: !info.features.is_empty(),

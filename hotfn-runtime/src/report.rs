@@ -1,25 +1,20 @@
-//! What the user sees: one concise line per event on standard error, prefixed `[hotfn]`.
+//! What the user sees: every event goes to the subscribers of [`on_event`](crate::on_event) and,
+//! unless quiet, to standard error as one concise line prefixed `[hotfn]`.
 
 use std::io::{IsTerminal, Write};
-use std::time::Duration;
 
 use crate::cargo::{Failed, Why};
+use crate::control::{Event, millis};
+use crate::events;
 use crate::guard::Panicked;
 use crate::registry::Package;
 use crate::verify::{Mismatch, Plan};
 
-/// Whether standard error shows colour (a terminal, and `NO_COLOR` unset).
+/// Whether standard error shows colour (a terminal, not quiet, and `NO_COLOR` unset).
 pub fn color() -> bool {
-    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
-
-fn line(style: &str, text: &str) {
-    let mut err = std::io::stderr().lock();
-    let _ = if color() {
-        writeln!(err, "\x1b[{style}m[hotfn]\x1b[0m {text}")
-    } else {
-        writeln!(err, "[hotfn] {text}")
-    };
+    std::io::stderr().is_terminal()
+        && !events::quiet()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 const OK: &str = "1;32";
@@ -27,52 +22,87 @@ const NOTE: &str = "1;36";
 const BAD: &str = "1;31";
 const WARN: &str = "1;33";
 
+/// Prints `diagnostics` and then `event` (unless quiet), and delivers `event` to subscribers.
+fn emit(event: Event, diagnostics: &[String]) {
+    if !events::quiet() {
+        let style = match &event {
+            Event::Reloaded { .. } => OK,
+            Event::Watching { .. } | Event::Pending { .. } => NOTE,
+            Event::Disabled { .. } | Event::Warning { .. } => WARN,
+            _ => BAD,
+        };
+        let color = color();
+        let mut err = std::io::stderr().lock();
+        for diagnostic in diagnostics {
+            let _ = writeln!(err, "{diagnostic}");
+        }
+        // Continuation lines are indented; every other line is an event line of its own.
+        for line in event.to_string().lines() {
+            let _ = if line.starts_with(' ') {
+                writeln!(err, "{line}")
+            } else if color {
+                writeln!(err, "\x1b[{style}m[hotfn]\x1b[0m {line}")
+            } else {
+                writeln!(err, "[hotfn] {line}")
+            };
+        }
+    }
+    events::emit(&event);
+}
+
 pub fn watching(packages: &[Package]) {
     for package in packages {
-        let count = plural(package.functions, "hot function");
-        let dir = package.manifest_dir.display();
-        line(
-            NOTE,
-            &format!("watching {} ({count}) in {dir}", package.name),
+        emit(
+            Event::Watching {
+                package: package.name.clone(),
+                functions: package.functions,
+                dir: package.manifest_dir.clone(),
+            },
+            &[],
         );
     }
 }
 
-pub fn reloaded(package: &Package, version: usize, plan: &Plan, build: Duration, load: Duration) {
-    let count = plural(plan.functions.len(), "function");
-    line(
-        OK,
-        &format!(
-            "reloaded {} v{version}: {count} in {} (build {}, load {})",
-            package.name,
-            millis(build + load),
-            millis(build),
-            millis(load)
-        ),
+pub fn pending(package: &Package, version: u64) {
+    emit(
+        Event::Pending {
+            package: package.name.clone(),
+            version,
+        },
+        &[],
     );
-    if !plan.added.is_empty() {
-        line(
-            NOTE,
-            &format!("new in {}: {}", package.name, plan.added.join(", ")),
-        );
-    }
-    if !plan.missing.is_empty() {
-        line(
-            WARN,
-            &format!(
-                "no longer in {}: {} (callers keep running the previous version)",
-                package.name,
-                plan.missing.join(", ")
-            ),
-        );
-    }
 }
 
-pub fn diagnostics(diagnostics: &[String]) {
-    let mut err = std::io::stderr().lock();
-    for diagnostic in diagnostics {
-        let _ = writeln!(err, "{diagnostic}");
-    }
+/// The outcome of a reload that is now applied.
+pub struct Applied<'a> {
+    pub package: &'a str,
+    pub version: u64,
+    pub plan: &'a Plan,
+    pub warnings: &'a [String],
+    pub states: &'a [String],
+    pub timings: crate::control::Timings,
+}
+
+pub fn reloaded(applied: &Applied<'_>) {
+    let names = |symbols: &[&str]| symbols.iter().map(|s| (*s).to_owned()).collect();
+    emit(
+        Event::Reloaded {
+            package: applied.package.to_owned(),
+            version: applied.version,
+            functions: applied.plan.functions.len(),
+            added: names(&applied.plan.added),
+            missing: names(&applied.plan.missing),
+            warnings: applied.warnings.to_vec(),
+            states: applied.states.to_vec(),
+            build: applied.timings.build,
+            load: applied.timings.copy
+                + applied.timings.open
+                + applied.timings.verify
+                + applied.timings.bind,
+            timings: applied.timings,
+        },
+        applied.warnings,
+    );
 }
 
 pub fn build_failed(package: &Package, failed: &Failed) {
@@ -88,94 +118,89 @@ pub fn build_failed(package: &Package, failed: &Failed) {
              (if the system ran out of memory, close something first)",
         ),
     };
-    line(
-        BAD,
-        &format!(
-            "build of {} {what} after {}; the program keeps running the previous code. {todo}",
-            package.name,
-            millis(failed.duration)
-        ),
+    let shown = match failed.why {
+        Why::Error => &failed.diagnostics[..],
+        _ => &[],
+    };
+    emit(
+        Event::BuildFailed {
+            package: package.name.clone(),
+            reason: format!(
+                "{what} after {}; the program keeps running the previous code. {todo}",
+                millis(failed.duration)
+            ),
+            diagnostics: shown.to_vec(),
+        },
+        shown,
     );
 }
 
 pub fn refused(package: &Package, mismatches: &[Mismatch]) {
-    let mut text = format!(
-        "reload of {} refused: {} changed in a way the running program cannot call",
-        package.name,
-        plural(mismatches.len(), "function")
+    let changes = mismatches
+        .iter()
+        .map(|m| {
+            let mut change = m.path.to_owned();
+            for why in &m.why {
+                change.push_str("\n  ");
+                change.push_str(why);
+            }
+            change
+        })
+        .collect();
+    emit(
+        Event::Refused {
+            package: package.name.clone(),
+            changes,
+        },
+        &[],
     );
-    for m in mismatches {
-        text.push_str(&format!("\n        {}", m.path));
-        for why in &m.why {
-            text.push_str(&format!("\n          {why}"));
-        }
-    }
-    text.push_str(
-        "\n        Callers were compiled against the old signature and types, so calling the new \
-         code would be undefined behaviour: the program keeps running the previous code. \
-         Restart it to use the change, or undo the change to keep reloading.",
-    );
-    line(BAD, &text);
 }
 
 pub fn panicked(
     path: &str,
     package: &str,
-    version: usize,
+    version: u64,
     panicked: &Panicked,
-    good: usize,
-    repeated: bool,
+    good: u64,
+    completed: bool,
 ) {
-    let back_to = match good {
-        0 => "the original code".to_owned(),
-        n => format!("v{n}"),
-    };
-    let call = if repeated {
-        format!("the call was completed by {back_to}")
-    } else {
-        "the call took owned arguments and cannot be repeated, so the panic continues in the caller"
-            .to_owned()
-    };
-    line(
-        BAD,
-        &format!(
-            "panic in {path} (v{version}): {panicked}\n        rolled {package} back to {back_to}; {call}. \
-             Fix the code and save to reload"
-        ),
+    emit(
+        Event::Panicked {
+            function: path.to_owned(),
+            package: package.to_owned(),
+            version,
+            message: panicked.to_string(),
+            rolled_back_to: good,
+            completed,
+        },
+        &[],
     );
 }
 
 pub fn load_failed(package: &Package, error: &str) {
-    line(
-        BAD,
-        &format!(
-            "reload of {} failed: {error}; the program keeps running the previous code",
-            package.name
-        ),
+    emit(
+        Event::LoadFailed {
+            package: package.name.clone(),
+            error: error.to_owned(),
+        },
+        &[],
     );
 }
 
 pub fn disabled(reason: &str) {
-    line(WARN, &format!("hot reloading is off: {reason}"));
+    emit(
+        Event::Disabled {
+            reason: reason.to_owned(),
+        },
+        &[],
+    );
 }
 
 pub fn warning(text: &str) {
-    line(WARN, text);
-}
-
-fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
-    }
-}
-
-fn millis(duration: Duration) -> String {
-    let ms = duration.as_secs_f64() * 1000.0;
-    if ms < 10.0 {
-        format!("{ms:.1} ms")
-    } else {
-        format!("{ms:.0} ms")
-    }
+    emit(
+        Event::Warning {
+            message: text.to_owned(),
+        },
+        &[],
+    );
 }

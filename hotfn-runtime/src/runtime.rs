@@ -2,19 +2,22 @@
 //! watch → build → load → verify → bind → report on a thread of its own, and rolls a crate back
 //! when reloaded code panics.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::alloc::Allocator;
 use crate::bind::{self, Binding, Table};
 use crate::cargo::{self, HostBuild};
+use crate::control::{Swap, Timings};
+use crate::events;
 use crate::guard::{self, HostApi, Panicked};
 use crate::load::{CopyDir, Library};
 use crate::registry::{self, Package};
 use crate::report;
 use crate::slot::{RawFn, SLOTS, Slot};
+use crate::state::{Changed, Instances, STATES, StateSlot};
 use crate::verify::{self, Known};
 use crate::watch::{Changes, Watcher};
 
@@ -35,6 +38,10 @@ struct State {
     versions: Vec<Version>,
     /// Which version each loaded entry belongs to, to find the version that panicked.
     entries: HashMap<RawFn, usize>,
+    /// Versions loaded and checked but waiting for a reload point, oldest first.
+    pending: Vec<usize>,
+    /// The instance of every `#[hot] static`, shared by all versions.
+    instances: Instances,
 }
 
 /// One successful reload of one package.
@@ -46,6 +53,19 @@ struct Version {
     functions: HashMap<&'static str, RawFn>,
     /// Panicked, and was rolled back.
     bad: bool,
+    /// Calls have been bound to it (at once, or at a reload point).
+    applied: bool,
+    /// What to report when it is applied.
+    report: Option<Box<Loaded>>,
+    /// Its `#[hot] static` slots, bound when it is applied.
+    states: &'static [&'static StateSlot],
+}
+
+/// What is reported about a version when it is applied.
+struct Loaded {
+    plan: verify::Plan,
+    warnings: Vec<String>,
+    timings: Timings,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -57,7 +77,60 @@ const SETTLE: Duration = Duration::from_millis(150);
 /// What the guards of every binary call back into.
 static HOST_API: HostApi = HostApi {
     recovered: host_recovered,
+    version: host_version,
+    reload_point: host_reload_point,
+    wait_for_reload: host_wait_for_reload,
+    subscribe: host_subscribe,
+    apply: host_apply,
+    logger: crate::forward::host::logger,
+    log_level: crate::forward::host::log_level,
+    dispatch: crate::forward::host::dispatch,
 };
+
+extern "C" fn host_version() -> u64 {
+    events::version()
+}
+
+extern "C" fn host_reload_point() {
+    events::reload_point();
+}
+
+#[allow(improper_ctypes_definitions)] // see `HostApi`
+extern "C" fn host_wait_for_reload(timeout: Duration) -> Option<u64> {
+    events::wait_for_reload(timeout)
+}
+
+#[allow(improper_ctypes_definitions)] // see `HostApi`
+extern "C" fn host_subscribe(callback: Box<dyn Fn(&crate::Event) + Send + Sync>) {
+    events::subscribe(callback);
+}
+
+#[allow(improper_ctypes_definitions)] // see `HostApi`
+extern "C" fn host_apply(config: crate::Config) {
+    events::apply(config);
+}
+
+/// Whether the runtime has started.
+pub fn started() -> bool {
+    RUNTIME.get().is_some()
+}
+
+/// Starts the runtime, if it has not started yet.
+pub fn start() {
+    runtime();
+}
+
+/// Applies the versions waiting for a reload point.
+pub fn apply_pending() {
+    if let Some(runtime) = RUNTIME.get() {
+        let mut state = runtime.lock();
+        let pending = std::mem::take(&mut state.pending);
+        events::PENDING.store(false, std::sync::atomic::Ordering::Release);
+        for index in pending {
+            state.apply(index);
+        }
+    }
+}
 
 /// The runtime, started on first use.
 fn runtime() -> &'static Runtime {
@@ -121,6 +194,8 @@ impl Runtime {
                     .collect(),
                 versions: Vec::new(),
                 entries: HashMap::new(),
+                pending: Vec::new(),
+                instances: Instances::of_host(&STATES),
             }),
             copies: Mutex::new(None),
         }
@@ -151,24 +226,45 @@ impl Runtime {
                     .unwrap_or_else(|_| p.manifest_dir.clone())
             })
             .collect();
-        let watcher = match Watcher::start(&roots, &host.target_dir) {
+        let (debounce, extra) = events::startup();
+        let extra: Vec<PathBuf> = extra
+            .iter()
+            .map(|p| p.canonicalize().unwrap_or_else(|_| p.clone()))
+            .collect();
+        let debounce = debounce.unwrap_or(crate::watch::DEBOUNCE);
+        let watcher = match Watcher::start(&roots, &extra, &host.target_dir, debounce) {
             Ok(watcher) => watcher,
             Err(reason) => return report::disabled(&reason),
         };
         let mut changes = Changes::new(roots, host.target_dir.clone());
+        changes.also_watch(extra);
+        for (index, package) in packages.iter().enumerate() {
+            let dep_info = host.out_dir().join(format!("lib{}.d", package.crate_name));
+            changes.set_deps(index, cargo::dep_info(&dep_info));
+        }
         changes.snapshot();
         report::watching(&packages);
-        let mut pending = BTreeSet::new();
+        // Packages to build, with when their first unbuilt change was seen.
+        let mut pending: BTreeMap<usize, SystemTime> = BTreeMap::new();
+        let note = |pending: &mut BTreeMap<usize, SystemTime>, changed: BTreeSet<usize>| {
+            let now = SystemTime::now();
+            for index in changed {
+                pending.entry(index).or_insert(now);
+            }
+        };
         loop {
-            let Some(index) = pending.pop_first() else {
+            let Some((index, detected)) = pending.pop_first() else {
                 let Some(paths) = watcher.next_batch() else {
                     return;
                 };
-                pending = changes.changed(paths);
+                note(&mut pending, changes.changed(paths));
                 continue;
             };
             let package = &packages[index];
             let built = cargo::build(&host, package, report::color());
+            if let Ok(built) = &built {
+                changes.set_deps(index, cargo::dep_info(&built.library.with_extension("d")));
+            }
             // A file that changed while cargo ran (an editor still writing, more saves) makes
             // this build stale: build again, without showing or loading the stale result. A
             // failed build waits a little longer, since a half-written file fails fast.
@@ -178,10 +274,13 @@ impl Runtime {
                 SETTLE
             };
             let more = changes.changed(watcher.batches_within(settle));
+            if more.contains(&index) {
+                pending.insert(index, detected);
+            }
             let stale = more.contains(&index);
-            pending.extend(more);
+            note(&mut pending, more);
             if !stale {
-                self.finish(package, built);
+                self.finish(package, built, detected);
             }
         }
     }
@@ -192,39 +291,72 @@ impl Runtime {
 
     /// Loads, verifies and binds a build of one package, or reports why it failed. Any failure
     /// leaves the running code as it was.
-    fn finish(&self, package: &Package, built: Result<cargo::Built, cargo::Failed>) {
-        let built = match built {
-            Ok(built) => built,
-            Err(failed) => {
-                if failed.why == cargo::Why::Error {
-                    report::diagnostics(&failed.diagnostics);
-                }
-                return report::build_failed(package, &failed);
+    fn finish(
+        &self,
+        package: &Package,
+        built: Result<cargo::Built, cargo::Failed>,
+        detected: SystemTime,
+    ) {
+        match built {
+            // Reported by `install`.
+            Ok(built) => {
+                let timings = Timings {
+                    detected: Some(detected),
+                    build: built.duration,
+                    ..Timings::default()
+                };
+                let _ = self.install(package, &built.library, timings, built.diagnostics);
             }
-        };
-        report::diagnostics(&built.diagnostics);
-        // Reported by `install`.
-        let _ = self.install(package, &built.library, built.duration);
+            Err(failed) => report::build_failed(package, &failed),
+        }
     }
 
-    /// Copies, loads, verifies and binds a library built for `package`, reports the outcome, and
-    /// returns the new version's number.
-    fn install(&self, package: &Package, built: &Path, build: Duration) -> Result<usize, String> {
+    /// Copies, loads and verifies a library built for `package`, binds it (now, or at the next
+    /// reload point), reports the outcome, and returns the new version's number.
+    fn install(
+        &self,
+        package: &Package,
+        built: &Path,
+        mut timings: Timings,
+        warnings: Vec<String>,
+    ) -> Result<u64, String> {
         let started = Instant::now();
-        let library = self.copy(built).and_then(|copy| {
+        let copy = self.copy(built);
+        timings.copy = started.elapsed();
+        let opened = Instant::now();
+        let library = copy.and_then(|copy| {
             // SAFETY: `copy` is a private copy of a library cargo built for this package of the
             // host's workspace.
             unsafe { Library::open(&copy, &HOST_API) }
         });
+        timings.open = opened.elapsed();
         let library = library.inspect_err(|error| report::load_failed(package, error))?;
+        let verifying = Instant::now();
         let manifest_dir = package.manifest_dir.to_string_lossy();
         let mut state = self.lock();
+        // A hard link to an artifact cargo did not rebuild is a file already loaded, and the
+        // dynamic loader hands back the loaded library: there is nothing new to bind.
+        let loaded_before = state
+            .tables
+            .iter()
+            .any(|table| std::ptr::eq(table.slots.as_ptr(), library.slots.as_ptr()));
+        if loaded_before {
+            let note = format!(
+                "{}: the build changed nothing; nothing to reload",
+                package.name
+            );
+            report::warning(&note);
+            return Err(note);
+        }
         let built_functions = library.slots.iter().map(|slot| slot.info());
         let plan =
             verify::check(&state.known, &manifest_dir, built_functions).map_err(|mismatches| {
                 report::refused(package, &mismatches);
                 format!("{} functions changed fingerprint", mismatches.len())
             })?;
+        if let Err(changed) = state.instances.check(library.states) {
+            return Err(refuse_states(package, &changed));
+        }
         let interposed = plan
             .functions
             .iter()
@@ -246,33 +378,39 @@ impl Runtime {
         let mut functions = HashMap::new();
         for known in plan.functions.iter() {
             let info = known.info;
-            state.current.insert(
-                info.symbol,
-                Binding {
-                    binary,
-                    entry: info.entry,
-                },
-            );
             state.entries.insert(info.entry, index);
             functions.insert(info.symbol, info.entry);
-        }
-        for known in plan.functions.iter() {
             state
                 .known
-                .entry(known.info.symbol)
-                .or_insert_with(|| Known::new(known.info));
+                .entry(info.symbol)
+                .or_insert_with(|| Known::new(info));
         }
+        timings.verify = verifying.elapsed();
+        let loaded = Loaded {
+            plan,
+            warnings,
+            timings,
+        };
         state.versions.push(Version {
             package: package.name.clone(),
             manifest_dir: manifest_dir.to_string(),
             binary,
             functions,
             bad: false,
+            applied: false,
+            report: Some(Box::new(loaded)),
+            states: library.states,
         });
-        bind::rebind(&state.tables, &state.current, &manifest_dir, Some(binary));
-        let version = state.versions.len();
-        drop(state);
-        report::reloaded(package, version, &plan, build, started.elapsed());
+        let version = (index + 1) as u64;
+        match events::swap() {
+            Swap::Immediate => state.apply(index),
+            Swap::AtReloadPoint => {
+                state.pending.push(index);
+                events::PENDING.store(true, std::sync::atomic::Ordering::Release);
+                drop(state);
+                report::pending(package, version);
+            }
+        }
         Ok(version)
     }
 
@@ -280,10 +418,13 @@ impl Runtime {
     fn copy(&self, built: &Path) -> Result<PathBuf, String> {
         let mut copies = self.copies.lock().unwrap_or_else(PoisonError::into_inner);
         if copies.is_none() {
-            let mut parents = vec![std::env::temp_dir()];
-            if let Ok(host) = HostBuild::detect() {
-                parents.push(host.target_dir.join("hotfn"));
+            // Beside the artifacts by default: on their file system a copy can be a hard link.
+            let mut parents = Vec::new();
+            match std::env::var_os("HOTFN_COPY_DIR") {
+                Some(dir) => parents.push(PathBuf::from(dir)),
+                None => parents.extend(HostBuild::detect().map(|h| h.target_dir.join("hotfn"))),
             }
+            parents.push(std::env::temp_dir());
             let (created, note) = CopyDir::create(&parents)?;
             if let Some(note) = note {
                 report::warning(&note);
@@ -315,12 +456,60 @@ impl Runtime {
         let good = state.roll_back(&manifest_dir);
         bind::rebind(&state.tables, &state.current, &manifest_dir, None);
         drop(state);
-        report::panicked(path, &package, index + 1, panicked, good, can_repeat);
+        let version = (index + 1) as u64;
+        report::panicked(path, &package, version, panicked, good as u64, can_repeat);
         true
     }
 }
 
 impl State {
+    /// Binds every function of version `index` (already loaded and checked), and reports it.
+    fn apply(&mut self, index: usize) {
+        let binding = Instant::now();
+        let states = match self.instances.bind(self.versions[index].states) {
+            Ok(notes) => notes,
+            Err(changed) => {
+                // Nothing was bound: the version is dropped, the program runs on as it was.
+                let version = &mut self.versions[index];
+                version.bad = true;
+                version.report = None;
+                let package = registry::Package {
+                    name: version.package.clone(),
+                    ..registry::Package::default()
+                };
+                refuse_states(&package, &changed);
+                return;
+            }
+        };
+        let version = &mut self.versions[index];
+        version.applied = true;
+        let binary = version.binary;
+        let manifest_dir = version.manifest_dir.clone();
+        let package = version.package.clone();
+        let loaded = version.report.take();
+        for (&symbol, &entry) in &self.versions[index].functions {
+            self.current.insert(symbol, Binding { binary, entry });
+        }
+        bind::rebind(&self.tables, &self.current, &manifest_dir, Some(binary));
+        let applied = std::time::SystemTime::now();
+        let number = (index + 1) as u64;
+        events::applied(number);
+        if let Some(loaded) = loaded {
+            report::reloaded(&report::Applied {
+                package: &package,
+                version: number,
+                plan: &loaded.plan,
+                warnings: &loaded.warnings,
+                states: &states,
+                timings: Timings {
+                    bind: binding.elapsed(),
+                    applied: Some(applied),
+                    ..loaded.timings
+                },
+            });
+        }
+    }
+
     /// Binds each function of the package at `manifest_dir` to its newest version that is not
     /// bad (or the original code), and returns that version's number (0: the original code).
     fn roll_back(&mut self, manifest_dir: &str) -> usize {
@@ -343,7 +532,7 @@ impl State {
             let good = self
                 .versions
                 .iter()
-                .filter(|v| v.manifest_dir == manifest_dir && !v.bad);
+                .filter(|v| v.manifest_dir == manifest_dir && v.applied && !v.bad);
             for version in good {
                 if let Some(&entry) = version.functions.get(symbol) {
                     binding = Some(Binding {
@@ -360,20 +549,33 @@ impl State {
         let newest_good = self
             .versions
             .iter()
-            .rposition(|v| v.manifest_dir == manifest_dir && !v.bad);
+            .rposition(|v| v.manifest_dir == manifest_dir && v.applied && !v.bad);
         newest_good.map_or(0, |index| index + 1)
     }
+}
+
+/// Reports states that cannot be carried over, and returns the error for the caller.
+fn refuse_states(package: &Package, changed: &[Changed]) -> String {
+    let mismatches: Vec<verify::Mismatch> = changed
+        .iter()
+        .map(|c| verify::Mismatch {
+            path: c.key,
+            why: vec![format!("#[hot] static: {}", c.why)],
+        })
+        .collect();
+    report::refused(package, &mismatches);
+    format!("{} states cannot be carried over", mismatches.len())
 }
 
 /// Loads an already built library of `package` as if cargo had just built it: the test entry
 /// point of the reload path (copy, load, verify, bind), for tests that reload many times without
 /// many builds. Returns the new version's number.
-pub fn reload_library(package: &str, library: &Path) -> Result<usize, String> {
+pub fn reload_library(package: &str, library: &Path) -> Result<u64, String> {
     let runtime = runtime();
     let packages = runtime.packages();
     let package = packages
         .iter()
         .find(|p| p.name == package)
         .ok_or_else(|| format!("no package {package:?} with #[hot] functions in this program"))?;
-    runtime.install(package, library, Duration::ZERO)
+    runtime.install(package, library, Timings::default(), Vec::new())
 }

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 
 use crate::fingerprint::LayoutFn;
 use crate::guard::HostApi;
+use crate::state::{STATES, StateSlot};
 
 /// A code address: a `#[hot]` function's export, type-erased.
 #[repr(transparent)]
@@ -188,6 +189,24 @@ pub unsafe extern "C" fn hotfn_slots_v1(len: *mut usize) -> *const &'static Slot
     SLOTS.as_ptr()
 }
 
+/// Symbol of [`hotfn_states_v1`].
+pub(crate) const STATES_SYMBOL: &[u8] = b"hotfn_states_v1\0";
+
+/// This binary's `#[hot] static` slots, as pointer and length, like [`hotfn_slots_v1`].
+///
+/// # Safety
+///
+/// `len` must be valid for a write of one `usize`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn hotfn_states_v1(len: *mut usize) -> *const &'static StateSlot {
+    // SAFETY: the caller promises `len` is writable.
+    unsafe { len.write(STATES.len()) };
+    STATES.as_ptr()
+}
+
+/// Signature of [`hotfn_states_v1`].
+pub(crate) type StatesFn = unsafe extern "C" fn(*mut usize) -> *const &'static StateSlot;
+
 /// Symbol of [`hotfn_connect_v1`].
 pub(crate) const CONNECT_SYMBOL: &[u8] = b"hotfn_connect_v1\0";
 
@@ -195,8 +214,9 @@ pub(crate) const CONNECT_SYMBOL: &[u8] = b"hotfn_connect_v1\0";
 /// the host, right after loading.
 #[unsafe(no_mangle)]
 pub extern "C" fn hotfn_connect_v1(api: &'static HostApi) {
-    crate::guard::connect(api);
+    crate::guard::connect_library(api);
     crate::guard::install_library_hook();
+    crate::forward::install(api);
 }
 
 /// Symbol of [`hotfn_allocator_v1`].

@@ -4,7 +4,7 @@
 //! event) sits at the edge; the decision whether an event is a real change is [`Changes`], pure
 //! and tested without touching the file system.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::path::{Component, Path, PathBuf};
 use std::sync::mpsc;
@@ -26,6 +26,11 @@ pub struct Changes {
     ignored: PathBuf,
     /// Content hash of every file seen so far.
     seen: HashMap<PathBuf, u64>,
+    /// More paths (files or directories) whose changes concern every package.
+    extra: Vec<PathBuf>,
+    /// Per package, the files its last build read (cargo's dep-info), once known: then only
+    /// those, Rust sources and the manifest count, not a log or save file the program writes.
+    deps: Vec<Option<HashSet<PathBuf>>>,
 }
 
 impl Changes {
@@ -34,6 +39,48 @@ impl Changes {
             roots,
             ignored,
             seen: HashMap::new(),
+            extra: Vec::new(),
+            deps: Vec::new(),
+        }
+    }
+
+    /// Records the files package `index`'s build read (`None`: unknown, every file counts).
+    pub fn set_deps(&mut self, index: usize, files: Option<Vec<PathBuf>>) {
+        if self.deps.len() <= index {
+            self.deps.resize(index + 1, None);
+        }
+        self.deps[index] = files.map(|files| {
+            files
+                .into_iter()
+                .map(|f| f.canonicalize().unwrap_or(f))
+                .collect()
+        });
+    }
+
+    /// Whether a change to `path`, in package `index`, can change its build.
+    fn builds_from(&self, index: usize, path: &Path) -> bool {
+        let Some(Some(deps)) = self.deps.get(index) else {
+            return true;
+        };
+        let rust = path.extension().is_some_and(|e| e == "rs");
+        let manifest = path.file_name().is_some_and(|n| n == "Cargo.toml");
+        rust || manifest || deps.contains(path)
+    }
+
+    /// Also watches `paths`, whose changes rebuild every package.
+    pub fn also_watch(&mut self, paths: Vec<PathBuf>) {
+        self.extra = paths;
+    }
+
+    /// The packages a path concerns: its innermost package, or all for an extra watched path.
+    fn packages_of(&self, path: &Path) -> Vec<usize> {
+        match self.package_of(path) {
+            Some(package) if self.builds_from(package, path) => vec![package],
+            Some(_) => Vec::new(),
+            None if is_source(path) && self.extra.iter().any(|e| path.starts_with(e)) => {
+                (0..self.roots.len()).collect()
+            }
+            None => Vec::new(),
         }
     }
 
@@ -55,21 +102,30 @@ impl Changes {
 
     /// Records a file's current content (`None`: it does not exist) and says which package must
     /// rebuild because of it. Saving identical content changes nothing.
-    pub fn observe(&mut self, path: &Path, content: Option<&[u8]>) -> Option<usize> {
-        let package = self.package_of(path)?;
+    pub fn observe(&mut self, path: &Path, content: Option<&[u8]>) -> Vec<usize> {
+        let packages = self.packages_of(path);
+        if packages.is_empty() {
+            return packages;
+        }
         let new = content.map(hash);
         let old = match new {
             Some(hash) => self.seen.insert(path.to_path_buf(), hash),
             None => self.seen.remove(path),
         };
-        (old != new).then_some(package)
+        if old == new { Vec::new() } else { packages }
     }
 
     /// Reads every relevant file under the roots, so the first save of an unchanged file is no
     /// change.
     pub fn snapshot(&mut self) {
         let mut pending: Vec<PathBuf> = self.roots.clone();
+        pending.extend(self.extra.iter().cloned());
         while let Some(dir) = pending.pop() {
+            if dir.is_file() {
+                let content = std::fs::read(&dir).ok();
+                self.observe(&dir, content.as_deref());
+                continue;
+            }
             let Ok(entries) = std::fs::read_dir(&dir) else {
                 continue;
             };
@@ -78,7 +134,7 @@ impl Changes {
                 let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
                 if is_dir && !path.starts_with(&self.ignored) && !is_hidden(&path) {
                     pending.push(path);
-                } else if !is_dir && self.package_of(&path).is_some() {
+                } else if !is_dir && !self.packages_of(&path).is_empty() {
                     let content = std::fs::read(&path).ok();
                     self.observe(&path, content.as_deref());
                 }
@@ -89,14 +145,14 @@ impl Changes {
     /// The packages whose files changed among `paths`, reading each file once.
     pub fn changed(&mut self, paths: impl IntoIterator<Item = PathBuf>) -> BTreeSet<usize> {
         let paths: BTreeSet<PathBuf> = paths.into_iter().collect();
-        paths
-            .iter()
-            .filter_map(|path| {
-                self.package_of(path)?;
+        let mut changed = BTreeSet::new();
+        for path in &paths {
+            if !self.packages_of(path).is_empty() {
                 let content = std::fs::read(path).ok();
-                self.observe(path, content.as_deref())
-            })
-            .collect()
+                changed.extend(self.observe(path, content.as_deref()));
+            }
+        }
+        changed
     }
 }
 
@@ -130,10 +186,20 @@ pub struct Watcher {
 impl Watcher {
     /// Watches every root: its top-level files, and each subdirectory except hidden ones and the
     /// target directory (which would mean thousands of watches for build output).
-    pub fn start(roots: &[PathBuf], ignored: &Path) -> Result<Watcher, String> {
+    /// Also watches each of `extra` (recursively if a directory). Batches come after `debounce`
+    /// of quiet.
+    pub fn start(
+        roots: &[PathBuf],
+        extra: &[PathBuf],
+        ignored: &Path,
+        debounce: Duration,
+    ) -> Result<Watcher, String> {
         let (sender, events) = mpsc::channel();
-        let mut debouncer = new_debouncer(DEBOUNCE, None, sender)
+        let mut debouncer = new_debouncer(debounce, None, sender)
             .map_err(|error| format!("cannot start the file watcher: {error}"))?;
+        for path in extra {
+            watch(&mut debouncer, path, RecursiveMode::Recursive)?;
+        }
         for root in roots {
             watch(&mut debouncer, root, RecursiveMode::NonRecursive)?;
             for entry in std::fs::read_dir(root).into_iter().flatten().flatten() {
@@ -236,19 +302,44 @@ mod tests {
     }
 
     #[test]
+    fn once_the_build_is_known_only_what_it_reads_counts() {
+        let mut c = changes();
+        let json = "/w/assets/level.json";
+        assert_eq!(c.observe(Path::new(json), Some(b"1")), [0], "unknown: all");
+        c.set_deps(0, Some(vec!["/w/src/lib.rs".into(), json.into()]));
+        let table: &[(&str, &[usize])] = &[
+            ("/w/save.txt", &[]),          // written by the program
+            ("/w/src/lib.rs", &[0]),       // read by the build
+            ("/w/src/enemies.rs", &[0]),   // a new module, maybe
+            ("/w/Cargo.toml", &[0]),       // the manifest
+            (json, &[0]),                  // include_str!'d
+            ("/w/assets/other.json", &[]), // not read
+        ];
+        for (i, (path, expected)) in table.iter().enumerate() {
+            let got = c.observe(Path::new(path), Some(b"2"));
+            assert_eq!(got, *expected, "row {i}: {path}");
+        }
+    }
+
+    #[test]
     fn only_content_changes_count() {
         // (path, content after the event) → package to rebuild
-        let table: &[(&str, Option<&str>, Option<usize>)] = &[
-            ("/w/src/lib.rs", Some("fn a() {}"), Some(0)), // first sight, no snapshot
-            ("/w/src/lib.rs", Some("fn a() {}"), None),    // saved again, same bytes
-            ("/w/src/lib.rs", Some("fn a() { }"), Some(0)),
-            ("/w/src/lib.rs", None, Some(0)), // deleted
-            ("/w/src/lib.rs", None, None),    // still deleted
-            ("/w/src/lib.rs", Some("fn a() { }"), Some(0)), // restored
-            ("/w/target/x.rs", Some("x"), None),
-            ("/w/crates/physics/src/lib.rs", Some("x"), Some(1)),
+        let table: &[(&str, Option<&str>, &[usize])] = &[
+            ("/w/src/lib.rs", Some("fn a() {}"), &[0]), // first sight, no snapshot
+            ("/w/src/lib.rs", Some("fn a() {}"), &[]),  // saved again, same bytes
+            ("/w/src/lib.rs", Some("fn a() { }"), &[0]),
+            ("/w/src/lib.rs", None, &[0]),               // deleted
+            ("/w/src/lib.rs", None, &[]),                // still deleted
+            ("/w/src/lib.rs", Some("fn a() { }"), &[0]), // restored
+            ("/w/target/x.rs", Some("x"), &[]),
+            ("/w/crates/physics/src/lib.rs", Some("x"), &[1]),
+            // An extra watched path concerns every package.
+            ("/shaders/light.wgsl", Some("x"), &[0, 1]),
+            ("/shaders/light.wgsl", Some("x"), &[]),
+            ("/elsewhere/x.rs", Some("x"), &[]),
         ];
         let mut c = changes();
+        c.also_watch(vec!["/shaders".into()]);
         for (i, (path, content, expected)) in table.iter().enumerate() {
             let got = c.observe(Path::new(path), content.map(str::as_bytes));
             assert_eq!(got, *expected, "row {i}: {path} {content:?}");

@@ -3,6 +3,11 @@
 //!
 //! Every fixture copy gets its own package and library name, so tests running at once never share
 //! a build output; all of them share one target directory, so dependencies compile once.
+//!
+//! Besides `tests/fixtures/*`, the demo itself is a fixture ([`Fixture::demo`]), and [`tmux`] runs
+//! a program in a real (if invisible) terminal.
+
+pub mod tmux;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -58,6 +63,41 @@ impl Fixture {
         Fixture { dir, package }
     }
 
+    /// Copies the demo (`demo/`), naming the copy's package `hotfn-demo-<name>`: its manifest is
+    /// made standalone (see [`standalone_manifest`]) and `demo::` paths in its sources name the
+    /// copy's library instead.
+    pub fn demo(name: &str) -> Fixture {
+        let dir = tempfile::Builder::new()
+            .prefix("hotfn-e2e-")
+            .tempdir()
+            .unwrap();
+        let demo = workspace().join("demo");
+        let package = format!("hotfn-demo-{name}");
+        let library = format!("{}::", package.replace('-', "_"));
+        copy_tree(&demo.join("src"), &dir.path().join("src"), &|text| {
+            text.replace("demo::", &library)
+        });
+        let read = |path: PathBuf| std::fs::read_to_string(path).unwrap();
+        let manifest = standalone_manifest(
+            &read(demo.join("Cargo.toml")),
+            &read(workspace().join("Cargo.toml")),
+            &package,
+            &workspace().join("hotfn-runtime"),
+        );
+        std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
+        std::fs::copy(
+            workspace().join("Cargo.lock"),
+            dir.path().join("Cargo.lock"),
+        )
+        .unwrap();
+        Fixture { dir, package }
+    }
+
+    /// The copy's directory.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// A path inside the copy.
     pub fn path(&self, relative: &str) -> PathBuf {
         self.dir.path().join(relative)
@@ -86,6 +126,21 @@ impl Fixture {
         command
     }
 
+    /// `cargo build <args>`; fails with cargo's output if the build fails.
+    pub fn build(&self, args: &[&str]) {
+        let mut all = vec!["build"];
+        all.extend_from_slice(args);
+        let output = self.cargo(&all).output().expect("cannot run cargo");
+        assert!(
+            output.status.success(),
+            "cargo {} failed ({})\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            all.join(" "),
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
     /// Starts `cargo run --features hot` and waits until the program prints its first frame and
     /// the runtime watches its sources.
     pub fn start_hot(&self) -> App {
@@ -97,9 +152,16 @@ impl Fixture {
 
     /// Starts `cargo run <args>` and collects what it prints.
     pub fn run(&self, args: &[&str]) -> App {
+        self.run_with(args, &[])
+    }
+
+    /// Starts `cargo run <args>` with more environment variables.
+    pub fn run_with(&self, args: &[&str], environment: &[(&str, &str)]) -> App {
         let mut all = vec!["run"];
         all.extend_from_slice(args);
-        App::spawn(self.cargo(&all))
+        let mut command = self.cargo(&all);
+        command.envs(environment.iter().copied());
+        App::spawn(command)
     }
 
     /// The shared target directory's file of this copy's binary (built in the `debug` profile).
@@ -110,6 +172,55 @@ impl Fixture {
             std::env::consts::EXE_SUFFIX
         ))
     }
+}
+
+/// A workspace member's manifest (`member`) made into a package of its own named `package`:
+/// `key.workspace = true` takes its value from the workspace's manifest (`workspace`), the
+/// dependency on hotfn-runtime points at `runtime`, workspace lints are left out, and an empty
+/// `[workspace]` keeps the copy out of any workspace it lands in.
+pub fn standalone_manifest(member: &str, workspace: &str, package: &str, runtime: &Path) -> String {
+    let inherited = |key: &str| {
+        let mut section = "";
+        for line in workspace.lines() {
+            if line.starts_with('[') {
+                section = line.trim();
+            } else if section == "[workspace.package]"
+                && line.split('=').next().map(str::trim) == Some(key)
+            {
+                return line.to_owned();
+            }
+        }
+        panic!("the workspace's manifest has no [workspace.package] {key}:\n{workspace}")
+    };
+    let mut out = String::new();
+    let mut section = String::new();
+    for line in member.lines() {
+        if line.starts_with('[') {
+            section = line.trim().to_owned();
+        }
+        if section == "[lints]" {
+            continue;
+        }
+        let line = if let Some(key) = line.strip_suffix(".workspace = true") {
+            match (section.as_str(), key) {
+                ("[package]", key) => inherited(key),
+                ("[dependencies]", "hotfn-runtime") => format!(
+                    "hotfn-runtime = {{ path = {:?} }}",
+                    runtime.to_str().unwrap()
+                ),
+                _ => panic!("cannot make {line:?} in {section} standalone"),
+            }
+        } else if section == "[package]" && line.starts_with("name = ") {
+            format!("name = {package:?}")
+        } else {
+            line.to_owned()
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.truncate(out.trim_end().len());
+    out.push_str("\n\n# A workspace of its own, wherever the tests copy it.\n[workspace]\n");
+    out
 }
 
 fn copy_tree(from: &Path, to: &Path, rewrite: &dyn Fn(&str) -> String) {
@@ -327,5 +438,29 @@ mod tests {
         assert_eq!(frame.get("label"), "label-v1 3");
         assert_eq!(frame.get("late"), "-");
         assert!(Frame::parse("err| frame=3").is_none());
+    }
+
+    #[test]
+    fn a_member_manifest_becomes_standalone() {
+        let workspace = "[workspace]\nmembers = [\"demo\"]\n\n[workspace.package]\n\
+                         version = \"0.1.0\"\nedition = \"2024\"\n";
+        let member = "[package]\nname = \"demo\"\nedition.workspace = true\n\n\
+                      [dependencies]\nhotfn-runtime.workspace = true\nratatui = \"1\"\n\n\
+                      [features]\nhot = [\"hotfn-runtime/hot\"]\n\n[lints]\nworkspace = true\n";
+        let manifest = standalone_manifest(member, workspace, "copy", Path::new("/r"));
+        assert_eq!(
+            manifest,
+            "[package]\nname = \"copy\"\nedition = \"2024\"\n\n[dependencies]\n\
+             hotfn-runtime = { path = \"/r\" }\nratatui = \"1\"\n\n[features]\n\
+             hot = [\"hotfn-runtime/hot\"]\n\n\
+             # A workspace of its own, wherever the tests copy it.\n[workspace]\n"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "cannot make")]
+    fn an_unknown_workspace_dependency_is_not_silently_kept() {
+        let member = "[dependencies]\nserde.workspace = true\n";
+        standalone_manifest(member, "", "copy", Path::new("/r"));
     }
 }

@@ -283,9 +283,12 @@ fn copy_dirs(parent: &Path, pid: &str) -> Vec<PathBuf> {
 }
 
 #[test]
-fn an_unusable_temp_dir_falls_back_to_the_target_dir() {
-    let fixture = Fixture::new("basic", "notmp");
-    let mut app = start_binary(&fixture, &[("TMPDIR", Some("/nonexistent/tmp"))]);
+fn an_unusable_copy_dir_falls_back_to_the_temp_dir() {
+    let fixture = Fixture::new("basic", "nocopydir");
+    // Under a regular file: no directory can be made there, whoever runs the test.
+    let unusable = fixture.path("Cargo.toml").join("copies");
+    let unusable = unusable.to_str().unwrap();
+    let mut app = start_binary(&fixture, &[("HOTFN_COPY_DIR", Some(unusable))]);
     app.wait_for_watching();
     let (_, frame) = app.wait_for_frame("a frame", 0, RELOAD, |_| true);
     let mark = app.len();
@@ -296,10 +299,10 @@ fn an_unusable_temp_dir_falls_back_to_the_target_dir() {
     });
     let warning = app.output()[mark..]
         .iter()
-        .find(|l| l.contains("[hotfn] cannot keep library copies in /nonexistent/tmp"))
+        .find(|l| l.contains(&format!("[hotfn] cannot keep library copies in {unusable}")))
         .cloned()
         .unwrap_or_else(|| app.fail("no warning"));
-    let fallback = hotfn_tests::shared_target_dir().join("hotfn");
+    let fallback = std::env::temp_dir();
     assert!(
         warning.contains(&fallback.display().to_string()),
         "{warning}"
@@ -319,7 +322,8 @@ fn a_copy_directory_deleted_while_running_is_made_again() {
     let mark = app.len();
     fixture.edit("src/lib.rs", "label-v1", "label-v2");
     app.wait_for_reload(mark, 1);
-    let dirs = copy_dirs(&std::env::temp_dir(), &pid);
+    let parent = hotfn_tests::shared_target_dir().join("hotfn");
+    let dirs = copy_dirs(&parent, &pid);
     assert_eq!(dirs.len(), 1);
     std::fs::remove_dir_all(&dirs[0]).unwrap();
 
@@ -331,15 +335,33 @@ fn a_copy_directory_deleted_while_running_is_made_again() {
     app.wait_for_frame("new code", reloaded, RELOAD, |f| {
         f.get("label").starts_with("label-v3")
     });
-    assert_eq!(
-        copy_dirs(&std::env::temp_dir(), &pid),
-        dirs,
-        "the same path"
-    );
+    assert_eq!(copy_dirs(&parent, &pid), dirs, "the same path");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&dirs[0]).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700, "made again private");
     }
+}
+
+#[test]
+fn a_file_the_program_keeps_writing_in_its_package_does_not_hold_reloads_back() {
+    let fixture = Fixture::new("basic", "writer");
+    let mut app = fixture.run_with(&["--features", "hot"], &[("FIXTURE_WRITE", "save.txt")]);
+    app.wait_for_frame("the first frame", 0, RELOAD, |_| true);
+    app.wait_for_watching();
+    assert!(fixture.path("save.txt").exists());
+    let mark = app.len();
+    fixture.edit("src/lib.rs", "label-v1", "label-v2");
+    let reloaded = app.wait_for_reload(mark, 1);
+    app.wait_for_frame("new code", reloaded, RELOAD, |f| {
+        f.get("label").starts_with("label-v2")
+    });
+    let frame = still_running(&mut app, reloaded);
+    assert!(frame.get("label").starts_with("label-v2"));
+    assert_eq!(
+        count(&app, 0, "[hotfn] reloaded"),
+        1,
+        "no build for save.txt"
+    );
 }

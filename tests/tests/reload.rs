@@ -190,7 +190,8 @@ fn identical_saves_do_not_rebuild_and_an_editor_save_rebuilds_once() {
 /// The copy directories of process `pid`.
 fn copy_dirs(pid: &str) -> Vec<std::path::PathBuf> {
     let prefix = format!("hotfn-{pid}-");
-    let entries = std::fs::read_dir(std::env::temp_dir()).unwrap().flatten();
+    let parent = hotfn_tests::shared_target_dir().join("hotfn");
+    let entries = std::fs::read_dir(parent).into_iter().flatten().flatten();
     entries
         .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
         .map(|e| e.path())
@@ -219,8 +220,17 @@ fn library_copies_are_private_and_removed_at_exit() {
         let mode = std::fs::metadata(&dirs[0]).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700, "copies must not be readable by others");
     }
-    let libraries = std::fs::read_dir(&dirs[0]).unwrap().count();
-    assert_eq!(libraries, 1, "one copy per reload");
+    let libraries: Vec<_> = std::fs::read_dir(&dirs[0]).unwrap().flatten().collect();
+    assert_eq!(libraries.len(), 1, "one copy per reload");
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let links = libraries[0].metadata().unwrap().nlink();
+        assert!(
+            links >= 2,
+            "beside the artifacts, a copy is a hard link: {links}"
+        );
+    }
 
     app.send("quit");
     app.wait_for_exit(hotfn_tests::RELOAD);

@@ -89,6 +89,9 @@ fn two_hundred_reloads_under_four_calling_threads() {
         .arg("reloads")
         .args([&a, &b])
         .args([RELOADS.to_string(), THREADS.to_string()])
+        // Copies, not hard links: the two files must give 200 distinct libraries, as 200 builds
+        // would (a hard link to a file already loaded gives back the loaded library).
+        .env("HOTFN_COPY", "1")
         .current_dir(fixture.path(""));
     let mut app = App::spawn(command);
     let status = app.wait_for_exit(START);

@@ -1,0 +1,378 @@
+//! Events and control: what the runtime did, and when new code may take over.
+//!
+//! Everything here has the same API with and without the `hot` feature, so user code needs no
+//! `cfg`: without the feature, [`version`] is always 0, no event ever happens, and
+//! [`reload_point`] compiles to nothing.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Something the runtime did. The same text as the `[hotfn]` line it prints is its
+/// [`Display`](std::fmt::Display) form.
+///
+/// ```
+/// hotfn_runtime::on_event(|event| {
+///     if let hotfn_runtime::Event::Reloaded { version, .. } = event {
+///         eprintln!("now running v{version}");
+///     }
+/// });
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The runtime started watching a package's sources.
+    Watching {
+        /// The package's name.
+        package: String,
+        /// How many `#[hot]` functions it has.
+        functions: usize,
+        /// Its directory.
+        dir: PathBuf,
+    },
+    /// A new version was built, loaded and checked, and waits for the next [`reload_point`]
+    /// (with [`Swap::AtReloadPoint`]).
+    Pending {
+        /// The package's name.
+        package: String,
+        /// The version that will run after the next reload point.
+        version: u64,
+    },
+    /// Calls now run a new version.
+    Reloaded {
+        /// The package's name.
+        package: String,
+        /// The new version: 1 for the first reload of the program, counting every package.
+        version: u64,
+        /// How many functions it provides.
+        functions: usize,
+        /// Functions the running program did not have before (`module::name`).
+        added: Vec<String>,
+        /// Functions the new version no longer has: callers keep the previous version of these.
+        missing: Vec<String>,
+        /// Compiler warnings, rendered.
+        warnings: Vec<String>,
+        /// `#[hot] static` items that are new, reset or migrated (`WORLD migrated`).
+        states: Vec<String>,
+        /// How long cargo took.
+        build: Duration,
+        /// How long copying, loading, checking and rebinding took.
+        load: Duration,
+        /// Each step, for benchmarks and tools.
+        timings: Timings,
+    },
+    /// The build failed; the program keeps running the previous code.
+    BuildFailed {
+        /// The package's name.
+        package: String,
+        /// What went wrong and what to do, in one line.
+        reason: String,
+        /// The compiler's messages, rendered.
+        diagnostics: Vec<String>,
+    },
+    /// The new version changed a signature or a type layout the running callers depend on; it
+    /// was not loaded.
+    Refused {
+        /// The package's name.
+        package: String,
+        /// Each changed function with how it changed.
+        changes: Vec<String>,
+    },
+    /// The new version could not be loaded (a copy, open or check failed).
+    LoadFailed {
+        /// The package's name.
+        package: String,
+        /// Why.
+        error: String,
+    },
+    /// Reloaded code panicked; its package was rolled back.
+    Panicked {
+        /// The function (`module::name`).
+        function: String,
+        /// The package's name.
+        package: String,
+        /// The version that panicked.
+        version: u64,
+        /// The panic message and location.
+        message: String,
+        /// The version now running (0: the original code).
+        rolled_back_to: u64,
+        /// Whether the call was completed by that version (else the panic continued).
+        completed: bool,
+    },
+    /// Reloading is off for this run, and why.
+    Disabled {
+        /// Why, and what to do.
+        reason: String,
+    },
+    /// Something worth knowing that changes nothing.
+    Warning {
+        /// The message.
+        message: String,
+    },
+}
+
+impl std::fmt::Display for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Event::Watching {
+                package,
+                functions,
+                dir,
+            } => write!(
+                f,
+                "watching {package} ({}) in {}",
+                plural(*functions, "hot function"),
+                dir.display()
+            ),
+            Event::Pending { package, version } => write!(
+                f,
+                "{package} v{version} is ready and runs from the next reload point"
+            ),
+            Event::Reloaded {
+                package,
+                version,
+                functions,
+                added,
+                missing,
+                states,
+                build,
+                load,
+                ..
+            } => {
+                write!(
+                    f,
+                    "reloaded {package} v{version}: {} in {} (build {}, load {})",
+                    plural(*functions, "function"),
+                    millis(*build + *load),
+                    millis(*build),
+                    millis(*load)
+                )?;
+                if !added.is_empty() {
+                    write!(f, "\nnew in {package}: {}", added.join(", "))?;
+                }
+                if !states.is_empty() {
+                    write!(f, "\nstate of {package}: {}", states.join(", "))?;
+                }
+                if !missing.is_empty() {
+                    write!(
+                        f,
+                        "\nno longer in {package}: {} (callers keep running the previous version)",
+                        missing.join(", ")
+                    )?;
+                }
+                Ok(())
+            }
+            Event::BuildFailed {
+                package, reason, ..
+            } => write!(f, "build of {package} {reason}"),
+            Event::Refused { package, changes } => {
+                write!(
+                    f,
+                    "reload of {package} refused: {} that the running program cannot use",
+                    plural(changes.len(), "change")
+                )?;
+                for change in changes {
+                    for line in change.lines() {
+                        write!(f, "\n        {line}")?;
+                    }
+                }
+                write!(
+                    f,
+                    "\n        The running program was compiled against the old signatures and \
+                     types, so using the new code would be undefined behaviour: it keeps running \
+                     the previous code. Restart it to use the change, or undo the change to keep \
+                     reloading."
+                )
+            }
+            Event::LoadFailed { package, error } => write!(
+                f,
+                "reload of {package} failed: {error}; the program keeps running the previous code"
+            ),
+            Event::Panicked {
+                function,
+                package,
+                version,
+                message,
+                rolled_back_to,
+                completed,
+            } => {
+                let back_to = match rolled_back_to {
+                    0 => "the original code".to_owned(),
+                    n => format!("v{n}"),
+                };
+                let call = if *completed {
+                    format!("the call was completed by {back_to}")
+                } else {
+                    "the call took owned arguments and cannot be repeated, so the panic \
+                     continues in the caller"
+                        .to_owned()
+                };
+                write!(
+                    f,
+                    "panic in {function} (v{version}): {message}\n        rolled {package} back \
+                     to {back_to}; {call}. Fix the code and save to reload"
+                )
+            }
+            Event::Disabled { reason } => write!(f, "hot reloading is off: {reason}"),
+            Event::Warning { message } => f.write_str(message),
+        }
+    }
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+/// `12 ms`, or `3.4 ms` under 10 ms.
+pub(crate) fn millis(duration: Duration) -> String {
+    let ms = duration.as_secs_f64() * 1000.0;
+    if ms < 10.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{ms:.0} ms")
+    }
+}
+
+/// How long each step of one reload took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Timings {
+    /// When the runtime saw the change (after the debounce), by the wall clock; `None` for a
+    /// reload not caused by a file change.
+    pub detected: Option<std::time::SystemTime>,
+    /// Cargo's build.
+    pub build: Duration,
+    /// Placing the library in the private directory (a hard link, or a copy).
+    pub copy: Duration,
+    /// Opening it: the dynamic loader, the library's initialisers, the ABI and allocator checks.
+    pub open: Duration,
+    /// Checking function fingerprints and `#[hot] static` layouts.
+    pub verify: Duration,
+    /// Binding states and slots (when the version is applied).
+    pub bind: Duration,
+    /// When calls started going to the new code, by the wall clock.
+    pub applied: Option<std::time::SystemTime>,
+}
+
+/// When a new version takes over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Swap {
+    /// As soon as it is loaded and checked (the default). Calls already running finish in the
+    /// version they started in.
+    #[default]
+    Immediate,
+    /// At the next call of [`reload_point`], e.g. once per frame, so that a frame never mixes
+    /// two versions. A rollback after a panic still happens at once.
+    AtReloadPoint,
+}
+
+/// Settings of the runtime. Zero configuration is the default; each setting can also come from
+/// the environment, and code overrides the environment.
+///
+/// | setting | environment | default |
+/// |---|---|---|
+/// | [`quiet`](Config::quiet): no `[hotfn]` lines on stderr (events still happen) | `HOTFN_QUIET=1` | off |
+/// | [`swap`](Config::swap) | `HOTFN_SWAP=immediate` or `reload-point` | immediate |
+/// | [`debounce`](Config::debounce): quiet time before a build | `HOTFN_DEBOUNCE_MS=50` | 50 ms |
+/// | [`watch`](Config::watch): more paths whose changes rebuild every hot package (e.g. files read by `include_str!` outside the package) | `HOTFN_WATCH=path:path` | none |
+///
+/// ```no_run
+/// use hotfn_runtime::{Config, Swap};
+///
+/// Config::new().quiet(true).swap(Swap::AtReloadPoint).apply();
+/// ```
+///
+/// `apply` starts the runtime (it would otherwise start at the first call of a `#[hot]`
+/// function). `debounce` and `watch` are read when it starts; `quiet` and `swap` can change at
+/// any time.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[must_use = "a Config does nothing until `apply` is called"]
+pub struct Config {
+    pub(crate) quiet: Option<bool>,
+    pub(crate) swap: Option<Swap>,
+    pub(crate) debounce: Option<Duration>,
+    pub(crate) watch: Vec<PathBuf>,
+}
+
+impl Config {
+    /// No setting changed: each keeps its value from the environment or its default.
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// Whether to print `[hotfn]` lines on stderr (events are delivered either way), e.g. for a
+    /// program that shows them in its own UI.
+    pub fn quiet(mut self, quiet: bool) -> Config {
+        self.quiet = Some(quiet);
+        self
+    }
+
+    /// When a new version takes over.
+    pub fn swap(mut self, swap: Swap) -> Config {
+        self.swap = Some(swap);
+        self
+    }
+
+    /// How long the files must be quiet before a build starts.
+    pub fn debounce(mut self, debounce: Duration) -> Config {
+        self.debounce = Some(debounce);
+        self
+    }
+
+    /// Also watches `path` (a file or directory); a change there rebuilds every hot package.
+    pub fn watch(mut self, path: impl Into<PathBuf>) -> Config {
+        self.watch.push(path.into());
+        self
+    }
+
+    /// Applies the settings and starts the runtime. Without the `hot` feature, does nothing.
+    pub fn apply(self) {
+        #[cfg(feature = "hot")]
+        crate::events::apply(self);
+    }
+}
+
+/// The version of the code running now: 0 before the first reload, then the number of reloads
+/// applied in this program (every package counts). Without the `hot` feature, always 0.
+#[inline]
+pub fn version() -> u64 {
+    #[cfg(feature = "hot")]
+    return crate::events::version();
+    #[cfg(not(feature = "hot"))]
+    0
+}
+
+/// Calls `callback` with every [`Event`] from now on, on the thread where it happens (the
+/// runtime's, or for [`Event::Panicked`] the thread whose call panicked). Keep it short; it must
+/// not call `on_event` itself. Without the `hot` feature, `callback` is dropped.
+pub fn on_event(callback: impl Fn(&Event) + Send + Sync + 'static) {
+    #[cfg(feature = "hot")]
+    crate::events::subscribe(Box::new(callback));
+    #[cfg(not(feature = "hot"))]
+    drop(callback);
+}
+
+/// Waits until a reload is applied (returning its version) or `timeout` passes (`None`). For
+/// tests and tools. Without the `hot` feature, returns `None` at once: no reload can come.
+pub fn wait_for_reload(timeout: Duration) -> Option<u64> {
+    #[cfg(feature = "hot")]
+    return crate::events::wait_for_reload(timeout);
+    #[cfg(not(feature = "hot"))]
+    {
+        let _ = timeout;
+        None
+    }
+}
+
+/// A safe point for new code to take over, with [`Swap::AtReloadPoint`]: call it where no hot
+/// code is running for the program's own purposes, e.g. once per frame between update and draw.
+/// Costs one atomic load when nothing is pending; nothing at all without the `hot` feature.
+#[inline]
+pub fn reload_point() {
+    #[cfg(feature = "hot")]
+    crate::events::reload_point();
+}
