@@ -1,13 +1,14 @@
 //! The output of `#[hot]`: the plain function without the `hot` feature; with it, a stub that calls
 //! through a slot, the body moved into an `extern "C-unwind"` export, and the slot's description.
+//! Impl blocks are dispatched to `method`, which builds the same parts for each method.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::{Attribute, FnArg, Ident, Pat, PatIdent, PatType, Signature};
 
-use crate::parse::{Args, HotFn};
+use crate::parse::{Args, HotFn, HotImpl};
 use crate::symbol::{self, Site};
-use crate::{features, layout, validate};
+use crate::{features, layout, method, validate};
 
 /// Entry point: arguments and item tokens in, item tokens out. Errors come back as
 /// `compile_error!` next to the unchanged function, so the rest of the crate still compiles.
@@ -18,6 +19,26 @@ pub fn hot(args: TokenStream, input: TokenStream, site: &Site) -> TokenStream {
     };
     if let Ok(item) = syn::parse2::<syn::ItemStatic>(input.clone()) {
         return crate::state::expand(&args, &item);
+    }
+    if crate::parse::is_impl(&input) {
+        let item: HotImpl = match syn::parse2(input.clone()) {
+            Ok(item) => item,
+            Err(error) => return with_error(error, input),
+        };
+        if let Some(span) = args.on_change.span() {
+            let error = syn::Error::new(
+                span,
+                "`reset`, `serde` and `migrate` say what a #[hot] static does when its type changes; \
+                 methods have no value to carry over: remove the argument",
+            );
+            return with_error(error, item.plain());
+        }
+        if let Err(error) = validate::check_impl(&item) {
+            return with_error(error, item.plain());
+        }
+        let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+        let features = features::declared(manifest_dir.as_ref());
+        return method::both_modes(&args, &item, site, &features);
     }
     if let Some(span) = args.on_change.span() {
         let error = syn::Error::new(
@@ -45,7 +66,7 @@ pub fn hot(args: TokenStream, input: TokenStream, site: &Site) -> TokenStream {
     both_modes(&args, &f, site, &features)
 }
 
-fn with_error(error: syn::Error, item: TokenStream) -> TokenStream {
+pub(crate) fn with_error(error: syn::Error, item: TokenStream) -> TokenStream {
     let error = error.to_compile_error();
     quote!(#error #item)
 }
@@ -213,26 +234,12 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
     let call_slot = unsafe_call(quote!(__hotfn_f(#(#arg_names),*)));
     let call_export = unsafe_call(quote!(#export(#(#arg_names),*)));
 
-    // What the guard passes to the other binary, and keeps to repeat the call after a rollback:
-    // a copy of each `Copy` argument, a reborrow of each `&mut` (unless the result may borrow
-    // from it, which would keep the reborrow alive), nothing of other owned arguments.
-    let result_borrows = output_borrows(output);
-    let mut kept_names = Vec::new();
-    let mut kept_sources = Vec::new();
-    let mut first_args = Vec::new();
-    let mut repeat_args = Vec::new();
-    for (index, (name, &mutable)) in arg_names.iter().zip(&mutable_refs).enumerate() {
-        if mutable && !result_borrows {
-            first_args.push(quote!(&mut *#name));
-            repeat_args.push(quote!(#name));
-        } else {
-            let kept = format_ident!("__hotfn_kept{}", index);
-            kept_names.push(kept.clone());
-            kept_sources.push(name.clone());
-            first_args.push(quote!(#name));
-            repeat_args.push(quote!(#kept));
-        }
-    }
+    let Replays {
+        kept_names,
+        kept_sources,
+        first_args,
+        repeat_args,
+    } = Replays::new(&arg_names, &mutable_refs, output_borrows(output));
     let call_entry = unsafe_call(quote!(__hotfn_call(#(#first_args,)* &mut __hotfn_panicked)));
     let call_repeat = unsafe_call(quote!(__hotfn_f(#(#repeat_args),*)));
 
@@ -356,8 +363,46 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
     }
 }
 
+/// What the guard passes to the other binary, and keeps to repeat the call after a rollback:
+/// a copy of each `Copy` argument, a reborrow of each `&mut` (unless the result may borrow
+/// from it, which would keep the reborrow alive), nothing of other owned arguments.
+pub(crate) struct Replays {
+    /// `__hotfn_kept<i>`: the kept copies.
+    pub kept_names: Vec<Ident>,
+    /// The argument each kept copy is made of.
+    pub kept_sources: Vec<Ident>,
+    /// The arguments of the first call.
+    pub first_args: Vec<TokenStream>,
+    /// The arguments of the repeated call.
+    pub repeat_args: Vec<TokenStream>,
+}
+
+impl Replays {
+    pub(crate) fn new(arg_names: &[Ident], mutable_refs: &[bool], result_borrows: bool) -> Self {
+        let mut replays = Replays {
+            kept_names: Vec::new(),
+            kept_sources: Vec::new(),
+            first_args: Vec::new(),
+            repeat_args: Vec::new(),
+        };
+        for (index, (name, &mutable)) in arg_names.iter().zip(mutable_refs).enumerate() {
+            if mutable && !result_borrows {
+                replays.first_args.push(quote!(&mut *#name));
+                replays.repeat_args.push(quote!(#name));
+            } else {
+                let kept = format_ident!("__hotfn_kept{}", index);
+                replays.kept_names.push(kept.clone());
+                replays.kept_sources.push(name.clone());
+                replays.first_args.push(quote!(#name));
+                replays.repeat_args.push(quote!(#kept));
+            }
+        }
+        replays
+    }
+}
+
 /// Whether a return type may borrow from the arguments (it names a reference or a lifetime).
-fn output_borrows(output: &syn::ReturnType) -> bool {
+pub(crate) fn output_borrows(output: &syn::ReturnType) -> bool {
     match output {
         syn::ReturnType::Default => false,
         syn::ReturnType::Type(_, ty) => {
@@ -369,7 +414,7 @@ fn output_borrows(output: &syn::ReturnType) -> bool {
 
 /// Which of the user's attributes go on the public stub and which on the export that holds the
 /// body. Docs and API attributes describe the stub; lint levels and `cfg` apply to both.
-fn split_attrs(attrs: &[Attribute]) -> (Vec<&Attribute>, Vec<Attribute>) {
+pub(crate) fn split_attrs(attrs: &[Attribute]) -> (Vec<&Attribute>, Vec<Attribute>) {
     const STUB_ONLY: &[&str] = &["doc", "must_use", "deprecated", "track_caller", "inline"];
     const BOTH: &[&str] = &["cfg", "cfg_attr", "allow", "warn", "deny", "forbid"];
     let mut stub = Vec::new();

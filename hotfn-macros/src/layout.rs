@@ -65,7 +65,7 @@ fn collect(ty: &Type, out: &mut Vec<Type>) {
     }
 }
 
-struct StaticLifetimes;
+pub(crate) struct StaticLifetimes;
 
 impl VisitMut for StaticLifetimes {
     fn visit_lifetime_mut(&mut self, lifetime: &mut syn::Lifetime) {

@@ -1,15 +1,17 @@
 //! The `#[hot]` attribute of [hotfn](https://docs.rs/hotfn-runtime).
 //!
 //! Use it through `hotfn-runtime`, which re-exports it as `hotfn_runtime::hot` and documents the
-//! model; this crate only turns a function into its two forms:
+//! model; this crate only turns a function, or every method of an inherent impl block, into its
+//! two forms:
 //!
-//! - without the `hot` feature of the crate that uses it, the function exactly as written;
+//! - without the `hot` feature of the crate that uses it, the item exactly as written;
 //! - with it, a stub with the same signature that loads a slot and calls through it, and the body
 //!   moved into an `extern "C-unwind"` export that a reloaded library provides anew.
 
 mod expand;
 mod features;
 mod layout;
+mod method;
 mod parse;
 mod state;
 mod symbol;
@@ -18,7 +20,8 @@ mod validate;
 
 use proc_macro::TokenStream;
 
-/// Makes a function hot-reloadable. See `hotfn_runtime::hot` for the full documentation.
+/// Makes a function, or every method of an inherent impl block, hot-reloadable. See
+/// `hotfn_runtime::hot` for the full documentation.
 ///
 /// ```ignore
 /// use hotfn_runtime::hot;

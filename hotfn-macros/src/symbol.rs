@@ -47,9 +47,43 @@ fn relative_to(file: &Path, base: &Path) -> String {
 /// order the compiler expands them, which is the same for every build of the same source; the
 /// runtime also compares module paths, so a reordering edit is refused, never misbound.
 pub fn export_name(site: &Site, name: &str) -> String {
+    export_name_of(site, name, name, &repeats)
+}
+
+/// The export name of method `name` of the impl block for `self_ty` at `site`, e.g.
+/// `__hotfn_v1_game_Board_score_0b6f...`. The hash covers the self type as written in the impl's
+/// header (`self_ty`, e.g. `Grid<u8>`), so methods of the same name in impl blocks of different
+/// types never share a symbol; the readable part names the type by `short_ty` (`Grid`).
+pub fn method_export_name(site: &Site, self_ty: &str, short_ty: &str, name: &str) -> String {
+    method_export_name_with(site, self_ty, short_ty, name, &repeats)
+}
+
+fn method_export_name_with(
+    site: &Site,
+    self_ty: &str,
+    short_ty: &str,
+    name: &str,
+    repeats: &dyn Fn(&str) -> u32,
+) -> String {
+    export_name_of(
+        site,
+        &format!("{self_ty}::{name}"),
+        &format!("{short_ty}_{name}"),
+        repeats,
+    )
+}
+
+/// The export name of the function known as `key_name` (hashed) and `readable` (spelt out);
+/// `repeats` numbers keys seen before.
+fn export_name_of(
+    site: &Site,
+    key_name: &str,
+    readable: &str,
+    repeats: &dyn Fn(&str) -> u32,
+) -> String {
     let mut key = format!(
         "{}@{}/{}::{}",
-        site.crate_name, site.version, site.file, name
+        site.crate_name, site.version, site.file, key_name
     );
     let repeat = repeats(&key);
     if repeat > 0 {
@@ -58,7 +92,7 @@ pub fn export_name(site: &Site, name: &str) -> String {
     format!(
         "__hotfn_v1_{}_{}_{:016x}",
         sanitize(&site.crate_name),
-        sanitize(name),
+        sanitize(readable),
         fnv1a(key.as_bytes())
     )
 }
@@ -123,6 +157,48 @@ mod tests {
     }
 
     #[test]
+    fn method_names_are_stable_and_name_the_type() {
+        let a = method_export_name(
+            &site("game", "1.0.0", "src/rules.rs"),
+            "Ball",
+            "Ball",
+            "tick",
+        );
+        assert_eq!(a, "__hotfn_v1_game_Ball_tick_ad159d4e30bbe49e");
+    }
+
+    /// Names as the key alone makes them, without numbering repeated keys (which would make
+    /// any two names differ).
+    fn first(site: &Site, name: &str) -> String {
+        export_name_of(site, name, name, &|_| 0)
+    }
+
+    fn first_method(site: &Site, self_ty: &str, short_ty: &str, name: &str) -> String {
+        method_export_name_with(site, self_ty, short_ty, name, &|_| 0)
+    }
+
+    #[test]
+    fn methods_differ_by_type_and_from_free_functions() {
+        let at = site("game", "1.0.0", "src/m.rs");
+        let ball = first_method(&at, "Ball", "Ball", "step");
+        assert_eq!(ball, first_method(&at, "Ball", "Ball", "step"));
+        for other in [
+            first_method(&at, "Paddle", "Paddle", "step"),
+            first_method(&at, "Grid<u8>", "Grid", "step"),
+            first_method(&at, "Grid<u16>", "Grid", "step"),
+            first_method(&at, "Ball", "Ball", "stop"),
+            first(&at, "step"),
+            first(&at, "Ball_step"),
+        ] {
+            assert_ne!(ball, other);
+        }
+        assert_ne!(
+            first_method(&at, "Grid<u8>", "Grid", "step"),
+            first_method(&at, "Grid<u16>", "Grid", "step")
+        );
+    }
+
+    #[test]
     fn same_name_in_one_file_is_numbered() {
         let first = export_name(&site("game", "1.0.0", "src/lib.rs"), "update");
         let second = export_name(&site("game", "1.0.0", "src/lib.rs"), "update");
@@ -132,12 +208,13 @@ mod tests {
 
     #[test]
     fn names_differ_by_file_crate_version_and_name() {
-        let base = export_name(&site("game", "1.0.0", "src/a.rs"), "tock");
+        let base = first(&site("game", "1.0.0", "src/a.rs"), "tock");
+        assert_eq!(base, first(&site("game", "1.0.0", "src/a.rs"), "tock"));
         for other in [
-            export_name(&site("game", "1.0.0", "src/b.rs"), "tock"),
-            export_name(&site("other", "1.0.0", "src/a.rs"), "tock"),
-            export_name(&site("game", "1.0.1", "src/a.rs"), "tock"),
-            export_name(&site("game", "1.0.0", "src/a.rs"), "tick_tock"),
+            first(&site("game", "1.0.0", "src/b.rs"), "tock"),
+            first(&site("other", "1.0.0", "src/a.rs"), "tock"),
+            first(&site("game", "1.0.1", "src/a.rs"), "tock"),
+            first(&site("game", "1.0.0", "src/a.rs"), "tick_tock"),
         ] {
             assert_ne!(base, other);
         }

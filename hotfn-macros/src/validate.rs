@@ -1,14 +1,94 @@
-//! The rules: which function shapes `#[hot]` can reload, with an error at the exact token otherwise.
+//! The rules: which function shapes and impl blocks `#[hot]` can reload, with an error at the exact
+//! token otherwise.
 
 use syn::visit::Visit;
 use syn::{FnArg, GenericParam, ReturnType, Signature};
 
-use crate::parse::HotFn;
+use crate::parse::{HotFn, HotImpl, Member};
+
+/// What `#[hot]` on one method says: it does not see the impl block, so it cannot name `Self`.
+const ON_A_METHOD: &str = "#[hot] on a method or associated function cannot see the type of its `impl` block: put #[hot] on the `impl` block instead, which makes every method in it hot-reloadable (move the others to a second `impl` block)";
+
+/// Added to every error about one method of a `#[hot]` impl block.
+const IN_AN_IMPL: &str = "; or move this method to an `impl` block without #[hot]";
 
 /// Checks `f` against everything the expansion relies on, collecting every problem at once.
 pub fn check(f: &HotFn) -> syn::Result<()> {
-    let mut errors = Errors(None);
-    check_signature(&f.sig, &mut errors);
+    let mut errors = Errors::new("");
+    check_fn(f, Place::Free, &mut errors);
+    errors.finish()
+}
+
+/// Checks an impl block and each of its methods.
+pub fn check_impl(item: &HotImpl) -> syn::Result<()> {
+    let mut errors = Errors::new("");
+    let header = &item.header;
+    if let Some((bang, path, for_token)) = &header.trait_ {
+        errors.push(
+            quote::quote!(#bang #path #for_token),
+            "#[hot] does not support trait impls yet: put the body in a method of a #[hot] inherent `impl` block (or in a #[hot] fn) and call it from the trait method",
+        );
+    }
+    let name = match &*header.self_ty {
+        syn::Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    };
+    let name = name.as_deref().unwrap_or("Type");
+    for param in &header.generics.params {
+        match param {
+            GenericParam::Type(ty) => errors.push(
+                ty,
+                &format!(
+                    "#[hot] does not support generic impl blocks: each instantiation is compiled into its caller, so there is no single method to reload. Put #[hot] on an impl block for a concrete type (`impl {name}<u32>`, say) and call its methods from the generic code"
+                ),
+            ),
+            GenericParam::Const(c) => errors.push(
+                c,
+                &format!(
+                    "#[hot] does not support const generic impl blocks: each value is a separate set of methods. Put #[hot] on an impl block for a concrete value (`impl {name}<8>`, say)"
+                ),
+            ),
+            GenericParam::Lifetime(_) => {}
+        }
+    }
+    for member in &item.members {
+        let mut method_errors = Errors::new(IN_AN_IMPL);
+        match member {
+            Member::Method { f, hot_attrs } => {
+                check_fn(f, Place::Impl, &mut method_errors);
+                for attr in hot_attrs {
+                    if !matches!(attr.meta, syn::Meta::Path(_)) {
+                        errors.push(
+                            attr,
+                            "the #[hot] on the `impl` block already covers this method; give arguments to that one and remove these",
+                        );
+                    }
+                }
+            }
+            Member::Other(syn::ImplItem::Fn(f)) => method_errors.push(
+                &f.sig,
+                "#[hot] cannot reload a `default fn`: specialization picks the code at compile time",
+            ),
+            Member::Other(_) => {}
+        }
+        if let Some(error) = method_errors.0 {
+            errors.add(error);
+        }
+    }
+    errors.finish()
+}
+
+/// Where a function under `#[hot]` is.
+#[derive(Clone, Copy, PartialEq)]
+enum Place {
+    /// Under its own `#[hot]`: a free function, as far as the macro can tell.
+    Free,
+    /// In a `#[hot]` impl block, whose type the macro knows.
+    Impl,
+}
+
+fn check_fn(f: &HotFn, place: Place, errors: &mut Errors) {
+    check_signature(&f.sig, place, errors);
     for attr in &f.attrs {
         let path = attr.path();
         if path.is_ident("no_mangle") || path.is_ident("export_name") || is_unsafe_export(attr) {
@@ -18,10 +98,9 @@ pub fn check(f: &HotFn) -> syn::Result<()> {
             );
         }
     }
-    errors.finish()
 }
 
-fn check_signature(sig: &Signature, errors: &mut Errors) {
+fn check_signature(sig: &Signature, place: Place, errors: &mut Errors) {
     if let Some(token) = &sig.constness {
         errors.push(
             token,
@@ -59,12 +138,21 @@ fn check_signature(sig: &Signature, errors: &mut Errors) {
             GenericParam::Lifetime(_) => {}
         }
     }
+    if place == Place::Free {
+        // A method, or an associated function that names its type: only the impl block's
+        // attribute can expand them. (One that does neither looks like a free function.)
+        match sig.receiver() {
+            Some(receiver) => errors.push(receiver, ON_A_METHOD),
+            None => {
+                if let Some(self_type) = find_self_type(quote::ToTokens::to_token_stream(sig)) {
+                    errors.add(syn::Error::new(self_type.span(), ON_A_METHOD));
+                }
+            }
+        }
+    }
     for arg in &sig.inputs {
         match arg {
-            FnArg::Receiver(receiver) => errors.push(
-                receiver,
-                "#[hot] does not support methods yet: put the body in a free #[hot] fn that takes the value as an argument, and call it from the method",
-            ),
+            FnArg::Receiver(_) => {}
             FnArg::Typed(pat_type) => {
                 if let Some(impl_trait) = find_impl_trait(&pat_type.ty) {
                     errors.push(
@@ -118,11 +206,26 @@ fn find_impl_trait(ty: &syn::Type) -> Option<&syn::TypeImplTrait> {
     finder.0
 }
 
+/// The first `Self` in `tokens`.
+fn find_self_type(tokens: proc_macro2::TokenStream) -> Option<proc_macro2::Ident> {
+    tokens.into_iter().find_map(|token| match token {
+        proc_macro2::TokenTree::Ident(ident) if ident == "Self" => Some(ident),
+        proc_macro2::TokenTree::Group(group) => find_self_type(group.stream()),
+        _ => None,
+    })
+}
+
 /// Collects errors so the user sees all of them in one build.
-struct Errors(Option<syn::Error>);
+struct Errors(Option<syn::Error>, &'static str);
 
 impl Errors {
+    /// Errors whose messages end with `suffix`.
+    fn new(suffix: &'static str) -> Errors {
+        Errors(None, suffix)
+    }
+
     fn push(&mut self, tokens: impl quote::ToTokens, message: &str) {
+        let message = format!("{message}{}", self.1);
         self.add(syn::Error::new_spanned(tokens, message));
     }
 

@@ -105,12 +105,13 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-/// Makes a function hot-reloadable, or a static shared by every reloaded version.
+/// Makes a function, or every method of an inherent impl block, hot-reloadable, or a static
+/// shared by every reloaded version.
 ///
-/// Put it on free functions of your package's library (any visibility, any module). Without the
-/// `hot` feature of your crate the function is emitted exactly as written. With it, calls go
-/// through a slot that a reload rebinds to the newly built code. On a `static`, see
-/// [the crate docs](crate#what-survives-a-reload).
+/// Put it on free functions of your package's library (any visibility, any module), or on an
+/// inherent `impl` block there. Without the `hot` feature of your crate the item is emitted
+/// exactly as written. With it, calls go through a slot that a reload rebinds to the newly built
+/// code. On a `static`, see [the crate docs](crate#what-survives-a-reload).
 ///
 /// ```
 /// use hotfn_runtime::hot;
@@ -124,11 +125,39 @@
 /// # assert_eq!(speed(2), 3.0);
 /// ```
 ///
+/// On an impl block, every method in it reloads, whatever its receiver (`&self`, `&mut self`,
+/// `self`, `self: Box<Self>`), and so do associated functions; `Self` may appear in arguments and
+/// return types. The block's other items stay as they are.
+///
+/// ```
+/// use hotfn_runtime::hot;
+///
+/// pub struct Ball {
+///     pub y: f32,
+/// }
+///
+/// #[hot]
+/// impl Ball {
+///     pub fn new() -> Self {
+///         Ball { y: 10.0 }
+///     }
+///
+///     pub fn fall(&mut self, dt: f32) {
+///         self.y -= 9.8 * dt;
+///     }
+/// }
+/// # let mut ball = Ball::new();
+/// # ball.fall(1.0);
+/// # assert_eq!(ball.y, 10.0 - 9.8);
+/// ```
+///
 /// Arguments: `#[hot(crate = path)]` names this crate when you renamed the dependency; on a
 /// static, one of `reset`, `serde` and `migrate = path` says what happens when its type changes.
 ///
 /// Not accepted (a compile error says why and what to do): generic type or const parameters,
-/// `async fn`, `const fn`, methods, `extern "ABI"` functions, `impl Trait` in arguments or return.
+/// `async fn`, `const fn`, `extern "ABI"` functions, `impl Trait` in arguments or return; generic
+/// impl blocks and trait impls; `#[hot]` on a single method (put it on the impl block: on a
+/// method it cannot see the impl's type).
 pub use hotfn_macros::hot;
 
 mod control;
@@ -179,7 +208,7 @@ pub mod __private {
     #[cfg(feature = "hot")]
     pub use crate::runtime::reload_library;
     #[cfg(feature = "hot")]
-    pub use crate::slot::{FnInfo, RawFn, SLOTS, Slot};
+    pub use crate::slot::{FnInfo, RawFn, SLOTS, Slot, typed_like};
     #[cfg(feature = "hot")]
     pub use crate::state::{OnChange, STATES, Shared, StateInfo, StateSlot};
     #[cfg(all(feature = "hot", feature = "serde"))]

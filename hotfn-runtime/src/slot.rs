@@ -31,6 +31,25 @@ impl RawFn {
     }
 }
 
+/// The function at `address`, with the type of `like`.
+///
+/// Generated code for methods gets `like` by coercing the export to a function pointer whose
+/// types are left to inference (`Self::export as extern "C-unwind" fn(_) -> _`), rather than
+/// writing the type out: a method may elide lifetimes in ways a function pointer type cannot
+/// (`fn name(&self, other: &str) -> &str`).
+///
+/// # Safety
+///
+/// `address` must be the address of a function of type `F` (up to lifetimes, which do not change
+/// how it is called), in a library that stays loaded while the result is used.
+#[inline(always)]
+pub unsafe fn typed_like<F: Copy>(address: *const (), like: F) -> F {
+    const { assert!(size_of::<F>() == size_of::<*const ()>()) };
+    let _ = like;
+    // SAFETY: the caller promises `address` is a function of type `F`; the sizes are equal.
+    unsafe { std::mem::transmute_copy::<*const (), F>(&address) }
+}
+
 /// Everything known at compile time about one `#[hot]` function, in one binary.
 #[repr(C)]
 #[derive(Debug)]
@@ -221,3 +240,21 @@ pub(crate) type ConnectFn = extern "C" fn(&'static HostApi);
 pub(crate) type SlotsFn = unsafe extern "C" fn(*mut usize) -> *const &'static Slot;
 /// Signature of [`hotfn_abi_v1`].
 pub(crate) type AbiFn = extern "C" fn() -> u64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[allow(improper_ctypes_definitions)]
+    extern "C-unwind" fn longer<'a>(a: &'a str, b: &'a str) -> &'a str {
+        if b.len() > a.len() { b } else { a }
+    }
+
+    #[test]
+    fn typed_like_takes_the_type_of_the_witness() {
+        let address = longer as *const ();
+        // SAFETY: `address` is `longer`, whose type the witness has.
+        let f = unsafe { typed_like(address, longer as extern "C-unwind" fn(_, _) -> _) };
+        assert_eq!(f("ab", "abc"), "abc");
+    }
+}

@@ -19,6 +19,8 @@ describe=[1, 2, 3]
 first=Some(1)
 parse=Ok(12) true
 call=9
+tally=6 12 6 [6, 6] 40 6 false
+measure=(3, true)
 ";
 
 /// Builds the fixture with `features`, checks that nothing at all was warned about, and returns
