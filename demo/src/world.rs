@@ -8,7 +8,6 @@
 //! the running program: hotfn refuses such a reload (it fingerprints every type a `#[hot]`
 //! signature reaches, through fields too); restart the game to use the change.
 
-
 /// Simulation steps per second. Every step advances the game by `1 / TICKS_PER_SECOND` seconds,
 /// whatever the speed at which frames are shown, so a seed always plays the same game.
 pub const TICKS_PER_SECOND: u32 = 30;

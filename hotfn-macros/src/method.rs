@@ -130,6 +130,8 @@ struct Method<'a> {
     signature: String,
     /// The types whose layouts make up the fingerprint.
     layout_types: Vec<Type>,
+    /// The crate's own types the signature reaches, with their definition hashes.
+    reached: Vec<(String, u64)>,
     /// `Type::method`, for the function's path.
     display: String,
     export_name: String,
@@ -210,6 +212,15 @@ impl<'a> Method<'a> {
             result_borrows: output_borrows(&desugared.output),
             signature,
             layout_types: layout::types(&desugared),
+            reached: {
+                let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+                let root = crate::types::lib_root(manifest_dir.as_ref());
+                let output = match &desugared.output {
+                    syn::ReturnType::Type(_, ty) => Some(&**ty),
+                    syn::ReturnType::Default => None,
+                };
+                crate::types::reachable(&root, arg_types.iter().copied().chain(output))
+            },
             display: format!("{}::{name}", self_type.text),
             export_name: symbol::method_export_name(site, &self_type.text, &self_type.short, &name),
             cfgs: f
@@ -391,6 +402,7 @@ impl<'a> Method<'a> {
         let Method {
             signature,
             layout_types,
+            reached,
             display,
             export_name,
             cfgs,
@@ -403,6 +415,8 @@ impl<'a> Method<'a> {
         } = self;
         let ty = &self.self_type.in_static;
         let linkme = quote!(#private::linkme);
+        let (type_names, type_hashes): (Vec<&String>, Vec<&u64>) =
+            reached.iter().map(|(name, hash)| (name, hash)).unzip();
         quote! {
             // In a reloaded library (built with `--cfg hotfn_reloaded`) the runtime binds every
             // slot before any call, so the slot starts at the export.
@@ -422,6 +436,7 @@ impl<'a> Method<'a> {
                         }
                         layouts
                     },
+                    types: &[#((#type_names, #type_hashes)),*],
                     package: ::core::env!("CARGO_PKG_NAME"),
                     manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
                     features: &[#((#features, ::core::cfg!(feature = #features))),*],
