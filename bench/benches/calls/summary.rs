@@ -1,0 +1,122 @@
+//! The table at the end: criterion's estimates from this run, as ns per call and ratios.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::{FUNCTIONS, VARIANTS};
+
+/// Where criterion writes its results.
+pub fn criterion_dir(target: &Path) -> PathBuf {
+    target.join("criterion")
+}
+
+/// Criterion's estimate of ns per call, by (function, variant).
+pub type Calls = HashMap<(&'static str, &'static str), f64>;
+
+/// Reads the estimates criterion wrote since `since`: results of earlier runs are left out.
+pub fn read(dir: &Path, since: SystemTime) -> Calls {
+    let mut calls = Calls::new();
+    for (function, _) in FUNCTIONS {
+        for (variant, _) in VARIANTS {
+            let path = dir.join(function).join(variant).join("new/estimates.json");
+            let fresh = std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .is_ok_and(|modified| modified >= since);
+            let estimate = std::fs::read(&path)
+                .ok()
+                .filter(|_| fresh)
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+                .and_then(|json| estimate(&json));
+            if let Some(estimate) = estimate {
+                calls.insert((function, variant), estimate);
+            }
+        }
+    }
+    calls
+}
+
+/// The figure criterion prints as "time": the slope of the linear fit when it sampled linearly,
+/// the mean otherwise.
+fn estimate(json: &serde_json::Value) -> Option<f64> {
+    let statistic = match &json["slope"] {
+        serde_json::Value::Null => &json["mean"],
+        slope => slope,
+    };
+    statistic["point_estimate"].as_f64()
+}
+
+/// Run-to-run spread of one benchmark on the development machine: two runs of the same code
+/// differ by up to this much, far more than criterion's intervals within one run suggest.
+const NOISE: f64 = 0.02;
+
+/// Prints the call-overhead table and how it compares with the targets.
+pub fn print(calls: &Calls) {
+    let ns = |function, variant| calls.get(&(function, variant)).copied();
+    let ratio = |function, variant| Some(ns(function, variant)? / ns(function, "direct")?);
+    // What a variant adds to a call: its time minus the direct call's.
+    let overhead = |function, variant| Some(ns(function, variant)? - ns(function, "direct")?);
+
+    println!("Call overhead: ns per call (criterion's estimate) and ratio to the direct call");
+    print!("{:34}", "");
+    for (_, title) in FUNCTIONS {
+        print!("{title:>24}");
+    }
+    println!();
+    for (variant, title) in VARIANTS {
+        print!("{title:34}");
+        for (function, _) in FUNCTIONS {
+            let cell = match (ns(function, variant), ratio(function, variant)) {
+                (Some(ns), Some(ratio)) => format!("{ns:.2} ns {ratio:>6.2}x"),
+                (Some(ns), None) => format!("{ns:.2} ns"),
+                _ => "not run".to_owned(),
+            };
+            print!("{cell:>24}");
+        }
+        println!();
+    }
+
+    println!();
+    println!("Targets, per function (mix, sum, step); overhead = ns per call - direct call's:");
+    // One line: the value for each function, and whether every one of them meets the target.
+    let target =
+        |text: &str, value: &dyn Fn(&'static str) -> Option<f64>, met: &dyn Fn(f64) -> bool| {
+            let values: Vec<Option<f64>> = FUNCTIONS.iter().map(|&(f, _)| value(f)).collect();
+            let cells: String = values
+                .iter()
+                .map(|v| v.map_or_else(|| format!("{:>8}", "-"), |v| format!("{v:>8.3}")))
+                .collect();
+            let verdict = match values.iter().copied().collect::<Option<Vec<f64>>>() {
+                Some(values) if values.iter().all(|&v| met(v)) => "met",
+                Some(_) => "NOT MET",
+                None => "not measured",
+            };
+            println!("  {text:46}{cells}   {verdict}");
+        };
+    target("hot mode / direct <= 1.2", &|f| ratio(f, "hot"), &|r| {
+        r <= 1.2
+    });
+    target(
+        "after a reload / direct <= 1.2",
+        &|f| ratio(f, "hot-reloaded"),
+        &|r| r <= 1.2,
+    );
+    let per_hlr = |variant: &'static str| {
+        move |f| Some(overhead(f, variant)?.max(0.0) / overhead(f, "hot-lib-reloader")?)
+    };
+    target(
+        "hot mode / hot-lib-reloader, overhead <= 0.03",
+        &per_hlr("hot"),
+        &|r| r <= 0.03,
+    );
+    target(
+        "after a reload / hot-lib-reloader, overhead <= 0.03",
+        &per_hlr("hot-reloaded"),
+        &|r| r <= 0.03,
+    );
+    target(
+        "feature off / direct = 1.00 within 2%",
+        &|f| ratio(f, "no-feature"),
+        &|r| (r - 1.0).abs() <= NOISE,
+    );
+}
