@@ -11,9 +11,12 @@
 //!   here with the command the runtime runs, installed with `__private::reload_library`);
 //! - `hot-lib-reloader`: hot-lib-reloader 0.8's `#[hot_module]` on the same functions.
 //!
-//! At the end, one table of everything measured by this run. Run without `--bench` (`cargo test
-//! --benches`), each benchmark runs once as a test and nothing is built, reloaded or summarised.
+//! At the end, one table of everything criterion measured in this run. Then, in a child process,
+//! the latency of single calls made from 4 threads at once, alone and while another thread
+//! reloads the library in a loop, and its table. Run without `--bench` (`cargo test --benches`),
+//! each benchmark runs once as a test and nothing is built, reloaded or summarised.
 
+mod contention;
 mod hlr;
 mod reloaded;
 mod summary;
@@ -64,6 +67,9 @@ impl Inputs {
 }
 
 fn main() {
+    if let Some(library) = contention::child_library() {
+        return contention::child(&library);
+    }
     let args: Vec<String> = std::env::args().collect();
     let benchmarking =
         args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test" || a == "--list");
@@ -122,6 +128,16 @@ fn main() {
     let calls = summary::read(&summary::criterion_dir(&target), started);
     println!();
     summary::print(&calls);
+
+    if let Some(library) = &reloaded {
+        match contention::run(library) {
+            Ok(latencies) => {
+                println!();
+                contention::print(&latencies);
+            }
+            Err(error) => eprintln!("hotfn-bench: latency under reloads not measured: {error}"),
+        }
+    }
 }
 
 /// One benchmark: `function` called through `variant`.
