@@ -9,9 +9,10 @@ use crate::HOT_PACKAGE;
 /// Builds `hotfn-bench-hot` as the runtime would (`cargo rustc --lib --crate-type cdylib`, same
 /// profile and features, `--cfg hotfn_reloaded`), and returns the library's path.
 ///
-/// The build uses a target directory of its own, `<target>/hotfn-bench`: `cargo bench` holds
-/// the lock of the main one while benchmarks run, so a build there would wait forever. (The
-/// runtime's own rebuilds would too; nothing here edits a watched file, so none starts.)
+/// The build has a target directory of its own, `<target>/hotfn-bench`, so that it never waits
+/// for, or touches the files of, a cargo working on the benchmark's own. (The runtime, started by
+/// the first hot call, finds this executable in `<target>/release/deps` and would rebuild with
+/// `--profile release` in `<target>` if a file of `bench/hot` changed; nothing here edits one.)
 pub fn build(target: &Path) -> Result<PathBuf, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("hot/Cargo.toml");
