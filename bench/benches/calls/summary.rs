@@ -23,9 +23,11 @@ pub fn read(dir: &Path, since: SystemTime) -> Calls {
             let fresh = std::fs::metadata(&path)
                 .and_then(|m| m.modified())
                 .is_ok_and(|modified| modified >= since);
+            if !fresh {
+                continue;
+            }
             let estimate = std::fs::read(&path)
                 .ok()
-                .filter(|_| fresh)
                 .and_then(|bytes| serde_json::from_slice(&bytes).ok())
                 .and_then(|json| estimate(&json));
             if let Some(estimate) = estimate {
@@ -46,7 +48,7 @@ fn estimate(json: &serde_json::Value) -> Option<f64> {
     statistic["point_estimate"].as_f64()
 }
 
-/// Run-to-run spread of one benchmark on the development machine: two runs of the same code
+/// Run-to-run spread of one benchmark on the idle development machine: two runs of the same code
 /// differ by up to this much, far more than criterion's intervals within one run suggest.
 const NOISE: f64 = 0.02;
 
@@ -78,45 +80,34 @@ pub fn print(calls: &Calls) {
 
     println!();
     println!("Targets, per function (mix, sum, step); overhead = ns per call - direct call's:");
-    // One line: the value for each function, and whether every one of them meets the target.
-    let target =
-        |text: &str, value: &dyn Fn(&'static str) -> Option<f64>, met: &dyn Fn(f64) -> bool| {
-            let values: Vec<Option<f64>> = FUNCTIONS.iter().map(|&(f, _)| value(f)).collect();
-            let cells: String = values
-                .iter()
-                .map(|v| v.map_or_else(|| format!("{:>8}", "-"), |v| format!("{v:>8.3}")))
-                .collect();
-            let verdict = match values.iter().copied().collect::<Option<Vec<f64>>>() {
-                Some(values) if values.iter().all(|&v| met(v)) => "met",
-                Some(_) => "NOT MET",
-                None => "not measured",
-            };
-            println!("  {text:46}{cells}   {verdict}");
-        };
-    target("hot mode / direct <= 1.2", &|f| ratio(f, "hot"), &|r| {
-        r <= 1.2
-    });
-    target(
-        "after a reload / direct <= 1.2",
-        &|f| ratio(f, "hot-reloaded"),
-        &|r| r <= 1.2,
-    );
-    let per_hlr = |variant: &'static str| {
-        move |f| Some(overhead(f, variant)?.max(0.0) / overhead(f, "hot-lib-reloader")?)
+    let each = |value: &dyn Fn(&'static str) -> Option<f64>| FUNCTIONS.map(|(f, _)| value(f));
+    let hot = each(&|f| ratio(f, "hot"));
+    target("hot mode / direct <= 1.2", hot, |r| r <= 1.2);
+    let reloaded = each(&|f| ratio(f, "hot-reloaded"));
+    target("after a reload / direct <= 1.2", reloaded, |r| r <= 1.2);
+    let per_hlr = |variant| {
+        each(&|f| Some(overhead(f, variant)?.max(0.0) / overhead(f, "hot-lib-reloader")?))
     };
-    target(
-        "hot mode / hot-lib-reloader, overhead <= 0.03",
-        &per_hlr("hot"),
-        &|r| r <= 0.03,
-    );
-    target(
-        "after a reload / hot-lib-reloader, overhead <= 0.03",
-        &per_hlr("hot-reloaded"),
-        &|r| r <= 0.03,
-    );
-    target(
-        "feature off / direct = 1.00 within 2%",
-        &|f| ratio(f, "no-feature"),
-        &|r| (r - 1.0).abs() <= NOISE,
-    );
+    let text = "hot mode / hot-lib-reloader, overhead <= 0.03";
+    target(text, per_hlr("hot"), |r| r <= 0.03);
+    let text = "after a reload / hot-lib-reloader, overhead <= 0.03";
+    target(text, per_hlr("hot-reloaded"), |r| r <= 0.03);
+    let off = each(&|f| ratio(f, "no-feature"));
+    target("feature off / direct = 1.00 within 2%", off, |r| {
+        (r - 1.0).abs() <= NOISE
+    });
+}
+
+/// One line of targets: the value for each function, and whether all of them meet the target.
+fn target(text: &str, values: [Option<f64>; 3], met: impl Fn(f64) -> bool) {
+    let cells: String = values
+        .iter()
+        .map(|v| v.map_or_else(|| format!("{:>8}", "-"), |v| format!("{v:>8.3}")))
+        .collect();
+    let verdict = match values.iter().copied().collect::<Option<Vec<f64>>>() {
+        Some(values) if values.iter().all(|&v| met(v)) => "met",
+        Some(_) => "NOT MET",
+        None => "not measured",
+    };
+    println!("  {text:52}{cells}   {verdict}");
 }
