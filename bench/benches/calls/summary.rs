@@ -11,8 +11,16 @@ pub fn criterion_dir(target: &Path) -> PathBuf {
     target.join("criterion")
 }
 
-/// Criterion's estimate of ns per call, by (function, variant).
-pub type Calls = HashMap<(&'static str, &'static str), f64>;
+/// Criterion's estimate of one benchmark: ns per call, and its 95% confidence interval.
+#[derive(Debug, Clone, Copy)]
+pub struct Estimate {
+    pub ns: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// Estimates by (function, variant).
+pub type Calls = HashMap<(&'static str, &'static str), Estimate>;
 
 /// Reads the estimates criterion wrote since `since`: results of earlier runs are left out.
 pub fn read(dir: &Path, since: SystemTime) -> Calls {
@@ -40,12 +48,17 @@ pub fn read(dir: &Path, since: SystemTime) -> Calls {
 
 /// The figure criterion prints as "time": the slope of the linear fit when it sampled linearly,
 /// the mean otherwise.
-fn estimate(json: &serde_json::Value) -> Option<f64> {
+fn estimate(json: &serde_json::Value) -> Option<Estimate> {
     let statistic = match &json["slope"] {
         serde_json::Value::Null => &json["mean"],
         slope => slope,
     };
-    statistic["point_estimate"].as_f64()
+    let interval = &statistic["confidence_interval"];
+    Some(Estimate {
+        ns: statistic["point_estimate"].as_f64()?,
+        low: interval["lower_bound"].as_f64()?,
+        high: interval["upper_bound"].as_f64()?,
+    })
 }
 
 /// Run-to-run spread of one benchmark on the idle development machine: two runs of the same code
@@ -54,7 +67,7 @@ const NOISE: f64 = 0.02;
 
 /// Prints the call-overhead table and how it compares with the targets.
 pub fn print(calls: &Calls) {
-    let ns = |function, variant| calls.get(&(function, variant)).copied();
+    let ns = |function, variant| calls.get(&(function, variant)).map(|e| e.ns);
     let ratio = |function, variant| Some(ns(function, variant)? / ns(function, "direct")?);
     // What a variant adds to a call: its time minus the direct call's.
     let overhead = |function, variant| Some(ns(function, variant)? - ns(function, "direct")?);
@@ -76,6 +89,26 @@ pub fn print(calls: &Calls) {
             print!("{cell:>24}");
         }
         println!();
+    }
+
+    // On an idle machine every interval is well within NOISE; a wider one means something else
+    // ran meanwhile.
+    let disturbed: Vec<String> = FUNCTIONS
+        .iter()
+        .flat_map(|&(f, _)| VARIANTS.iter().map(move |&(v, _)| (f, v)))
+        .filter(|key| {
+            calls
+                .get(key)
+                .is_some_and(|e| e.high - e.low > NOISE * e.ns)
+        })
+        .map(|(f, v)| format!("{f}/{v}"))
+        .collect();
+    if !disturbed.is_empty() {
+        println!(
+            "Disturbed (95% interval wider than {:.0}%; rerun on an idle machine): {}",
+            NOISE * 100.0,
+            disturbed.join(", ")
+        );
     }
 
     println!();
