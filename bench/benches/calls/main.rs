@@ -1,0 +1,243 @@
+//! What a call of a `#[hot]` function costs, next to a direct call and to hot-lib-reloader.
+//!
+//! `cargo bench -p hotfn-bench` measures the same three functions (`../functions.rs`) called
+//! through:
+//!
+//! - `direct`: plain `#[inline(never)]` functions (`hotfn-bench-direct`), the baseline;
+//! - `no-feature`: `#[hot]` functions whose crate's `hot` feature is off (`hotfn-bench-plain`);
+//! - `hot`: `#[hot]` functions with the feature on (`hotfn-bench-hot`), before any reload: the
+//!   slot points at the program's own code;
+//! - `hot-reloaded`: the same functions after a reload, the slot bound to a loaded library (built
+//!   here with the command the runtime runs, installed with `__private::reload_library`);
+//! - `hot-lib-reloader`: hot-lib-reloader 0.8's `#[hot_module]` on the same functions.
+//!
+//! At the end, one table of everything criterion measured in this run. Then, in a child process,
+//! the latency of single calls made from 4 threads at once, alone and while another thread
+//! reloads the library in a loop, and its table. Run without `--bench` (`cargo test --benches`),
+//! each benchmark runs once as a test and nothing is built, reloaded or summarised.
+
+mod contention;
+mod hlr;
+mod reloaded;
+mod summary;
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
+
+/// The functions, in the order of the table: criterion group name and how the table shows it.
+pub const FUNCTIONS: [(&str, &str); 3] = [
+    ("mix", "mix(u64) -> u64"),
+    ("sum", "sum(&[f32]), 64 items"),
+    ("step", "step(&mut State)"),
+];
+
+/// The ways of calling them, in the order of the table: criterion name and description.
+pub const VARIANTS: [(&str, &str); 5] = [
+    ("direct", "direct call, #[inline(never)]"),
+    ("no-feature", "#[hot], feature off"),
+    ("hot", "#[hot], hot mode"),
+    ("hot-reloaded", "#[hot], hot mode, after a reload"),
+    ("hot-lib-reloader", "hot-lib-reloader 0.8"),
+];
+
+/// The package whose `#[hot]` functions the program calls in hot mode.
+pub const HOT_PACKAGE: &str = "hotfn-bench-hot";
+
+const _: () = assert!(
+    hotfn_bench_hot::HOT,
+    "hotfn-bench-hot must be built with its hot feature"
+);
+
+/// Arguments shared by every variant.
+struct Inputs {
+    x: u64,
+    items: [f32; 64],
+}
+
+impl Inputs {
+    fn new() -> Inputs {
+        Inputs {
+            x: 0x1234_5678_9abc_def0,
+            items: std::array::from_fn(|i| i as f32 * 0.5),
+        }
+    }
+}
+
+fn main() {
+    if let Some(library) = contention::child_library() {
+        return contention::child(&library);
+    }
+    let args: Vec<String> = std::env::args().collect();
+    let benchmarking =
+        args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test" || a == "--list");
+    let started = SystemTime::now();
+    let target = target_dir();
+    let inputs = Inputs::new();
+
+    // Built before anything is measured: the first build compiles hotfn-runtime's dependencies.
+    let library = if benchmarking {
+        reloaded::build(&target)
+            .inspect_err(|error| eprintln!("hotfn-bench: no reloaded library: {error}"))
+            .ok()
+    } else {
+        None
+    };
+
+    check_variants_agree(&inputs);
+    // The calls above started hotfn's runtime (it watches `bench/hot`, which nothing edits while
+    // this runs, and prints one `[hotfn] watching` line) and hot-lib-reloader's loader. Both
+    // then sleep on their watchers; give them a moment to get there before measuring.
+    std::thread::sleep(Duration::from_millis(300));
+
+    let mut criterion = Criterion::default()
+        .output_directory(&summary::criterion_dir(&target))
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+
+    for (function, _) in FUNCTIONS {
+        let mut group = criterion.benchmark_group(function);
+        bench(&mut group, function, "direct", &inputs);
+        bench(&mut group, function, "no-feature", &inputs);
+        bench(&mut group, function, "hot", &inputs);
+        bench(&mut group, function, "hot-lib-reloader", &inputs);
+        group.finish();
+    }
+
+    let reloaded = library.and_then(|library| {
+        reloaded::install(&library)
+            .inspect_err(|error| eprintln!("hotfn-bench: reload failed: {error}"))
+            .ok()
+            .map(|()| library)
+    });
+    if reloaded.is_some() {
+        for (function, _) in FUNCTIONS {
+            let mut group = criterion.benchmark_group(function);
+            bench(&mut group, function, "hot-reloaded", &inputs);
+            group.finish();
+        }
+    }
+    criterion.final_summary();
+    if !benchmarking {
+        return;
+    }
+
+    let calls = summary::read(&summary::criterion_dir(&target), started);
+    println!();
+    summary::print(&calls);
+
+    if let Some(library) = &reloaded {
+        match contention::run(library) {
+            Ok(latencies) => {
+                println!();
+                contention::print(&latencies);
+            }
+            Err(error) => eprintln!("hotfn-bench: latency under reloads not measured: {error}"),
+        }
+    }
+}
+
+/// One benchmark: `function` called through `variant`.
+fn bench(group: &mut BenchmarkGroup<'_, WallTime>, function: &str, variant: &str, inputs: &Inputs) {
+    let x = inputs.x;
+    let items = &inputs.items[..];
+    macro_rules! each_function {
+        ($($module:ident)::+) => {{
+            use $($module)::+ as f;
+            match function {
+                "mix" => group.bench_function(variant, |b| b.iter_custom(|n| time_mix(f::mix, x, n))),
+                "sum" => group.bench_function(variant, |b| b.iter_custom(|n| time_sum(f::sum, items, n))),
+                _ => {
+                    let mut state = f::State::default();
+                    group.bench_function(variant, |b| b.iter_custom(|n| time_step(f::step, &mut state, n)))
+                }
+            }
+        }};
+    }
+    match variant {
+        "direct" => each_function!(hotfn_bench_direct),
+        "no-feature" => each_function!(hotfn_bench_plain),
+        "hot" | "hot-reloaded" => each_function!(hotfn_bench_hot),
+        _ => each_function!(hlr::hot_lib),
+    };
+}
+
+// The timing loops: one per signature, shared by every variant, so that all of them run the same
+// loop at the same address (at about a nanosecond per call, where a loop happens to sit changes
+// its time by a quarter). The function comes in a register and the loop calls through it, which
+// is what the compiler makes of a call to another crate's function in a loop anyway: it loads
+// the address from the GOT once, before the loop.
+
+/// Times `iters` calls of `f(x)`.
+#[inline(never)]
+fn time_mix(f: fn(u64) -> u64, x: u64, iters: u64) -> Duration {
+    let started = Instant::now();
+    for _ in 0..iters {
+        black_box(f(black_box(x)));
+    }
+    started.elapsed()
+}
+
+/// Times `iters` calls of `f(items)`.
+#[inline(never)]
+fn time_sum(f: fn(&[f32]) -> f32, items: &[f32], iters: u64) -> Duration {
+    let started = Instant::now();
+    for _ in 0..iters {
+        black_box(f(black_box(items)));
+    }
+    started.elapsed()
+}
+
+/// Times `iters` calls of `f(state)`. (Each crate has its own `State`, so this loop exists once
+/// per crate.)
+#[inline(never)]
+fn time_step<S>(f: fn(&mut S), state: &mut S, iters: u64) -> Duration {
+    let started = Instant::now();
+    for _ in 0..iters {
+        f(black_box(&mut *state));
+    }
+    started.elapsed()
+}
+
+/// Every variant computes the same thing; and each is what its row says it is.
+fn check_variants_agree(inputs: &Inputs) {
+    let x = inputs.x;
+    let items = &inputs.items[..];
+    macro_rules! results {
+        ($($module:ident)::+) => {{
+            use $($module)::+ as f;
+            let mut state = f::State {
+                x: 1.0,
+                ..Default::default()
+            };
+            f::step(&mut state);
+            (f::mix(x), f::sum(items), state.x, state.v, state.frames)
+        }};
+    }
+    let direct = results!(hotfn_bench_direct);
+    assert_eq!(results!(hotfn_bench_plain), direct);
+    assert_eq!(results!(hotfn_bench_hot), direct);
+    assert_eq!(results!(hlr::hot_lib), direct);
+    if hotfn_bench_plain::HOT {
+        eprintln!(
+            "hotfn-bench: hotfn-bench-plain has its hot feature on (--all-features?): \
+             the no-feature row measures hot mode"
+        );
+    }
+    assert_eq!(hotfn_bench_hot::origin(), "program");
+}
+
+/// Cargo's target directory: the nearest ancestor of this executable that cargo tagged as one
+/// (it lives in `<target>/release/deps`).
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe()
+        .and_then(|exe| exe.canonicalize())
+        .expect("the benchmark's own path");
+    exe.ancestors()
+        .find(|dir| dir.join("CACHEDIR.TAG").is_file())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| panic!("{} is not in a cargo target directory", exe.display()))
+}
