@@ -239,7 +239,18 @@ pub(crate) fn millis(duration: Duration) -> String {
     }
 }
 
-/// How long each step of one reload took.
+/// How long each step of one reload took, from [`Event::Reloaded`].
+///
+/// ```
+/// use hotfn_runtime::Event;
+///
+/// hotfn_runtime::on_event(|event| {
+///     if let Event::Reloaded { timings, .. } = event {
+///         let framework = timings.copy + timings.open + timings.verify + timings.bind;
+///         eprintln!("cargo {:?}, hotfn {:?}", timings.build, framework);
+///     }
+/// });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct Timings {
@@ -261,6 +272,17 @@ pub struct Timings {
 }
 
 /// When a new version takes over.
+///
+/// ```no_run
+/// use hotfn_runtime::{Config, Swap};
+///
+/// Config::new().swap(Swap::AtReloadPoint).apply();
+/// loop {
+///     hotfn_runtime::reload_point(); // a pending version takes over here
+///     // update and draw one frame: every #[hot] call in it runs the same version
+/// #   break;
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Swap {
     /// As soon as it is loaded and checked (the default). Calls already running finish in the
@@ -302,36 +324,67 @@ pub struct Config {
 
 impl Config {
     /// No setting changed: each keeps its value from the environment or its default.
+    ///
+    /// ```no_run
+    /// hotfn_runtime::Config::new().apply(); // start the runtime now, not at the first hot call
+    /// ```
     pub fn new() -> Config {
         Config::default()
     }
 
     /// Whether to print `[hotfn]` lines on stderr (events are delivered either way), e.g. for a
     /// program that shows them in its own UI.
+    ///
+    /// ```no_run
+    /// hotfn_runtime::Config::new().quiet(true).apply();
+    /// hotfn_runtime::on_event(|event| { /* show `event` in a status bar */ });
+    /// ```
     pub fn quiet(mut self, quiet: bool) -> Config {
         self.quiet = Some(quiet);
         self
     }
 
     /// When a new version takes over.
+    ///
+    /// ```no_run
+    /// use hotfn_runtime::{Config, Swap};
+    ///
+    /// Config::new().swap(Swap::AtReloadPoint).apply();
+    /// ```
     pub fn swap(mut self, swap: Swap) -> Config {
         self.swap = Some(swap);
         self
     }
 
     /// How long the files must be quiet before a build starts.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    ///
+    /// // an editor that saves in several steps
+    /// hotfn_runtime::Config::new().debounce(Duration::from_millis(200)).apply();
+    /// ```
     pub fn debounce(mut self, debounce: Duration) -> Config {
         self.debounce = Some(debounce);
         self
     }
 
     /// Also watches `path` (a file or directory); a change there rebuilds every hot package.
+    ///
+    /// ```no_run
+    /// // shaders that the hot crate embeds with include_str!
+    /// hotfn_runtime::Config::new().watch("assets/shaders").apply();
+    /// ```
     pub fn watch(mut self, path: impl Into<PathBuf>) -> Config {
         self.watch.push(path.into());
         self
     }
 
     /// Applies the settings and starts the runtime. Without the `hot` feature, does nothing.
+    ///
+    /// ```no_run
+    /// hotfn_runtime::Config::new().quiet(true).apply();
+    /// ```
     pub fn apply(self) {
         #[cfg(feature = "hot")]
         crate::events::apply(self);
@@ -341,6 +394,11 @@ impl Config {
 /// The newest version applied: 0 before the first reload, then the number of reloads applied in
 /// this program (every package counts). A rollback after a panic does not lower it (the
 /// [`Event::Panicked`] says which version runs). Without the `hot` feature, always 0.
+///
+/// ```
+/// let status = format!("code v{}", hotfn_runtime::version()); // "code v0" until a reload
+/// # assert_eq!(status, "code v0");
+/// ```
 #[inline]
 pub fn version() -> u64 {
     #[cfg(feature = "hot")]
@@ -352,6 +410,15 @@ pub fn version() -> u64 {
 /// Calls `callback` with every [`Event`] from now on, on the thread where it happens (the
 /// runtime's, or for [`Event::Panicked`] the thread whose call panicked). Keep it short; it must
 /// not call `on_event` itself. Without the `hot` feature, `callback` is dropped.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+///
+/// let status = Arc::new(Mutex::new(String::new()));
+/// let shown = Arc::clone(&status);
+/// hotfn_runtime::on_event(move |event| *shown.lock().unwrap() = event.to_string());
+/// // each frame: draw `status` in the status bar
+/// ```
 pub fn on_event(callback: impl Fn(&Event) + Send + Sync + 'static) {
     #[cfg(feature = "hot")]
     crate::events::subscribe(Box::new(callback));
@@ -361,6 +428,16 @@ pub fn on_event(callback: impl Fn(&Event) + Send + Sync + 'static) {
 
 /// Waits until a reload is applied (returning its version) or `timeout` passes (`None`). For
 /// tests and tools. Without the `hot` feature, returns `None` at once: no reload can come.
+///
+/// ```no_run
+/// use std::time::Duration;
+///
+/// // a tool that has just written a source file
+/// match hotfn_runtime::wait_for_reload(Duration::from_secs(10)) {
+///     Some(version) => println!("running v{version}"),
+///     None => println!("no reload within 10 s"),
+/// }
+/// ```
 pub fn wait_for_reload(timeout: Duration) -> Option<u64> {
     #[cfg(feature = "hot")]
     return crate::events::wait_for_reload(timeout);
@@ -374,6 +451,15 @@ pub fn wait_for_reload(timeout: Duration) -> Option<u64> {
 /// A safe point for new code to take over, with [`Swap::AtReloadPoint`]: call it where no hot
 /// code is running for the program's own purposes, e.g. once per frame between update and draw.
 /// Costs one atomic load when nothing is pending; nothing at all without the `hot` feature.
+///
+/// ```no_run
+/// # fn update() {} fn draw() {}
+/// loop {
+///     hotfn_runtime::reload_point();
+///     update();
+///     draw();
+/// }
+/// ```
 #[inline]
 pub fn reload_point() {
     #[cfg(feature = "hot")]

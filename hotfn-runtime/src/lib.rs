@@ -164,6 +164,23 @@ mod control;
 pub use control::{Config, Event, Swap, Timings, on_event, reload_point, version, wait_for_reload};
 
 /// JSON, in which `#[hot(migrate = f)]` hands `f` the old value of a `#[hot] static`.
+///
+/// ```
+/// use std::sync::Mutex;
+/// use hotfn_runtime::{hot, serde_json::Value};
+///
+/// #[derive(serde::Serialize)] // the old value is saved as JSON
+/// pub struct Player { pub name: String, pub lives: u32 }
+///
+/// /// Called with the old `Player` as JSON when a new version changes the type.
+/// fn keep_name(old: Value) -> Mutex<Player> {
+///     let name = old["name"].as_str().unwrap_or("player").to_owned();
+///     Mutex::new(Player { name, lives: 3 })
+/// }
+///
+/// #[hot(migrate = keep_name)]
+/// pub static PLAYER: Mutex<Player> = Mutex::new(Player { name: String::new(), lives: 3 });
+/// ```
 #[cfg(feature = "serde")]
 pub use serde_json;
 
