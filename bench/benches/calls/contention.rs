@@ -2,7 +2,8 @@
 //! reloads the library in a loop.
 //!
 //! The reloading thread installs the same built library again and again with
-//! `__private::reload_library`: the runtime copies it to a new file and opens that every time, so
+//! `__private::reload_library`; with `HOTFN_COPY=1` the runtime copies it to a new file and opens
+//! that every time (a hard link would be the file already loaded, which it does not load again), so
 //! each reload is a whole copy, load, verify and bind, and leaves the slots pointing at new code
 //! addresses, as a reload after an edit does (only cargo's build is left out).
 //!
@@ -58,6 +59,7 @@ pub fn run(library: &Path) -> Result<Vec<Latency>, String> {
     let exe = std::env::current_exe().map_err(|error| error.to_string())?;
     let output = Command::new(exe)
         .env(CHILD, library)
+        .env("HOTFN_COPY", "1")
         .stdin(Stdio::null())
         .output()
         .map_err(|error| format!("cannot run the child process: {error}"))?;

@@ -13,11 +13,13 @@
 //!
 //! At the end, one table of everything criterion measured in this run. Then, in a child process,
 //! the latency of single calls made from 4 threads at once, alone and while another thread
-//! reloads the library in a loop, and its table. Run without `--bench` (`cargo test --benches`),
+//! reloads the library in a loop, and its table; in another, resident memory and mapped
+//! libraries over 200 reloads. Run without `--bench` (`cargo test --benches`),
 //! each benchmark runs once as a test and nothing is built, reloaded or summarised.
 
 mod contention;
 mod hlr;
+mod memory;
 mod reloaded;
 mod summary;
 
@@ -69,6 +71,9 @@ impl Inputs {
 fn main() {
     if let Some(library) = contention::child_library() {
         return contention::child(&library);
+    }
+    if let Some(library) = memory::child_library() {
+        return memory::child(&library);
     }
     let args: Vec<String> = std::env::args().collect();
     let benchmarking =
@@ -136,6 +141,13 @@ fn main() {
                 contention::print(&latencies);
             }
             Err(error) => eprintln!("hotfn-bench: latency under reloads not measured: {error}"),
+        }
+        match memory::run(library) {
+            Ok(memory) => {
+                println!();
+                memory::print(&memory);
+            }
+            Err(error) => eprintln!("hotfn-bench: memory over reloads not measured: {error}"),
         }
     }
 }
