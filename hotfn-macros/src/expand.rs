@@ -243,117 +243,116 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
     let call_entry = unsafe_call(quote!(__hotfn_call(#(#first_args,)* &mut __hotfn_panicked)));
     let call_repeat = unsafe_call(quote!(__hotfn_f(#(#repeat_args),*)));
 
-    // The export, entry, guard, trampoline and slot sit beside the stub rather than inside it:
-    // items nested in a function may not reuse its lifetime names, and they must keep the user's.
+    // Everything the stub needs lives inside its body, so that the expansion is one `fn` item:
+    // valid where a free function is, and where an associated function is (an `impl` block
+    // admits no statics). Nested items do not see the stub's lifetimes, so each declares the
+    // user's own again; nor can they name `Self`, which validation refuses.
     quote! {
-        #(#export_attrs)*
-        #[doc(hidden)]
-        #[allow(improper_ctypes_definitions, dead_code)]
-        #[unsafe(export_name = #export_name)]
-        #unsafety extern "C-unwind" fn #export #generics (#inputs) #output #where_clause #body
-
-        /// Calls the export for another binary, catching a panic with this binary's std.
-        #[doc(hidden)]
-        #[allow(improper_ctypes_definitions, dead_code)]
-        #unsafety extern "C-unwind" fn #entry #generics (
-            #(#stub_inputs,)*
-            __hotfn_panicked: *mut #option<#private::Panicked>,
-        ) -> #option<#value> #where_clause {
-            let __hotfn_scope = #private::EntryScope::enter();
-            match ::std::panic::catch_unwind(::core::panic::AssertUnwindSafe(|| #call_export)) {
-                ::core::result::Result::Ok(__hotfn_value) => #option::Some(__hotfn_value),
-                ::core::result::Result::Err(__hotfn_payload) => {
-                    let __hotfn_report = #private::Panicked::from_payload(__hotfn_payload);
-                    // SAFETY: guards pass a pointer to a local `Option<Panicked>`.
-                    unsafe { *__hotfn_panicked = #option::Some(__hotfn_report) };
-                    #option::None
-                }
-            }
-        }
-
-        /// Calls another binary's entry; see `hotfn_runtime`'s `guard` module.
-        #[doc(hidden)]
-        #[allow(improper_ctypes_definitions, dead_code, unreachable_patterns, unused_imports)]
-        #unsafety extern "C-unwind" fn #guard #generics (#(#stub_inputs_again,)*) #output #where_clause {
-            use #private::{KeepCopy as _, KeepNone as _};
-            let __hotfn_entry = #slot.remote();
-            // SAFETY: the runtime binds the guard only together with an entry of this function,
-            // whose type is `#entry_type` in every binary (fingerprints are checked on load).
-            let __hotfn_call = unsafe {
-                ::core::mem::transmute::<*const (), #entry_type>(__hotfn_entry.address())
-            };
-            #( let #kept_names = (&#private::Replay(&#kept_sources)).kept(); )*
-            let mut __hotfn_panicked = #option::None;
-            if let #option::Some(__hotfn_value) = #call_entry {
-                return __hotfn_value;
-            }
-            let __hotfn_report = __hotfn_panicked.unwrap_or_else(#private::Panicked::unknown);
-            let __hotfn_repeat = match (#(#kept_names,)*) {
-                (#(#option::Some(#kept_names),)*) => #option::Some(move || {
-                    // SAFETY: as in the stub.
-                    let __hotfn_f = unsafe {
-                        ::core::mem::transmute::<*const (), #fn_type>(#slot.get())
-                    };
-                    #call_repeat
-                }),
-                _ => #option::None,
-            };
-            // SAFETY: `__hotfn_repeat` calls the slot's current function with the call's arguments.
-            unsafe { #private::recover(&#slot, __hotfn_entry, __hotfn_report, __hotfn_repeat) }
-        }
-
-        #[doc(hidden)]
-        #[allow(improper_ctypes_definitions, dead_code)]
-        #[cold]
-        #unsafety extern "C-unwind" fn #first_call #generics (#(#stub_inputs_third,)*) #output #where_clause {
-            // SAFETY: `first_call` returns what the slot now holds, a function of this type.
-            let __hotfn_f = unsafe {
-                ::core::mem::transmute::<*const (), #fn_type>(#slot.first_call())
-            };
-            #call_slot
-        }
-
-        // In a reloaded library (built with `--cfg hotfn_reloaded`) the runtime binds every slot
-        // before any call, so the slot starts at the export: nothing there references the runtime,
-        // and the linker leaves it (and its dependencies) out of the library.
-        #[doc(hidden)]
-        #[allow(non_upper_case_globals, dead_code, unexpected_cfgs)]
-        static #slot: #private::Slot = #private::Slot::new(
-            &#private::FnInfo {
-                symbol: #export_name,
-                path: ::core::concat!(::core::module_path!(), "::", #name),
-                signature: #signature,
-                layouts: {
-                    #[allow(unused_imports)]
-                    fn layouts(out: &mut ::std::vec::Vec<#private::TypeLayout>) {
-                        use #private::{SizedProbe as _, UnsizedProbe as _};
-                        #( out.push((&#private::Probe::<#layout_types>::new()).layout()); )*
-                    }
-                    layouts
-                },
-                types: &[#((#type_names, #type_hashes)),*],
-                package: ::core::env!("CARGO_PKG_NAME"),
-                manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
-                features: &[#((#features, ::core::cfg!(feature = #features))),*],
-                local: #private::RawFn::new(#export as *const ()),
-                entry: #private::RawFn::new(#entry as *const ()),
-                guard: #private::RawFn::new(#guard as *const ()),
-            },
-            if ::core::cfg!(hotfn_reloaded) {
-                #export as *const ()
-            } else {
-                #first_call as *const ()
-            },
-        );
-
-        const _: () = {
-            #[#linkme::distributed_slice(#private::SLOTS)]
-            #[linkme(crate = #linkme)]
-            static ENTRY: &#private::Slot = &#slot;
-        };
-
         #(#stub_attrs)*
         #vis #stub_sig {
+            #(#export_attrs)*
+            #[doc(hidden)]
+            #[allow(improper_ctypes_definitions, dead_code)]
+            #[unsafe(export_name = #export_name)]
+            #unsafety extern "C-unwind" fn #export #generics (#inputs) #output #where_clause #body
+
+            // Calls the export for another binary, catching a panic with this binary's std.
+            #[allow(improper_ctypes_definitions, dead_code)]
+            #unsafety extern "C-unwind" fn #entry #generics (
+                #(#stub_inputs,)*
+                __hotfn_panicked: *mut #option<#private::Panicked>,
+            ) -> #option<#value> #where_clause {
+                let __hotfn_scope = #private::EntryScope::enter();
+                match ::std::panic::catch_unwind(::core::panic::AssertUnwindSafe(|| #call_export)) {
+                    ::core::result::Result::Ok(__hotfn_value) => #option::Some(__hotfn_value),
+                    ::core::result::Result::Err(__hotfn_payload) => {
+                        let __hotfn_report = #private::Panicked::from_payload(__hotfn_payload);
+                        // SAFETY: guards pass a pointer to a local `Option<Panicked>`.
+                        unsafe { *__hotfn_panicked = #option::Some(__hotfn_report) };
+                        #option::None
+                    }
+                }
+            }
+
+            // Calls another binary's entry; see `hotfn_runtime`'s `guard` module.
+            #[allow(improper_ctypes_definitions, dead_code, unreachable_patterns, unused_imports)]
+            #unsafety extern "C-unwind" fn #guard #generics (#(#stub_inputs_again,)*) #output #where_clause {
+                use #private::{KeepCopy as _, KeepNone as _};
+                let __hotfn_entry = #slot.remote();
+                // SAFETY: the runtime binds the guard only together with an entry of this function,
+                // whose type is `#entry_type` in every binary (fingerprints are checked on load).
+                let __hotfn_call = unsafe {
+                    ::core::mem::transmute::<*const (), #entry_type>(__hotfn_entry.address())
+                };
+                #( let #kept_names = (&#private::Replay(&#kept_sources)).kept(); )*
+                let mut __hotfn_panicked = #option::None;
+                if let #option::Some(__hotfn_value) = #call_entry {
+                    return __hotfn_value;
+                }
+                let __hotfn_report = __hotfn_panicked.unwrap_or_else(#private::Panicked::unknown);
+                let __hotfn_repeat = match (#(#kept_names,)*) {
+                    (#(#option::Some(#kept_names),)*) => #option::Some(move || {
+                        // SAFETY: as in the stub.
+                        let __hotfn_f = unsafe {
+                            ::core::mem::transmute::<*const (), #fn_type>(#slot.get())
+                        };
+                        #call_repeat
+                    }),
+                    _ => #option::None,
+                };
+                // SAFETY: `__hotfn_repeat` calls the slot's current function with the call's
+                // arguments.
+                unsafe { #private::recover(&#slot, __hotfn_entry, __hotfn_report, __hotfn_repeat) }
+            }
+
+            #[allow(improper_ctypes_definitions, dead_code)]
+            #[cold]
+            #unsafety extern "C-unwind" fn #first_call #generics (#(#stub_inputs_third,)*) #output #where_clause {
+                // SAFETY: `first_call` returns what the slot now holds, a function of this type.
+                let __hotfn_f = unsafe {
+                    ::core::mem::transmute::<*const (), #fn_type>(#slot.first_call())
+                };
+                #call_slot
+            }
+
+            // In a reloaded library (built with `--cfg hotfn_reloaded`) the runtime binds every
+            // slot before any call, so the slot starts at the export: nothing there references the
+            // runtime, and the linker leaves it (and its dependencies) out of the library.
+            #[allow(non_upper_case_globals, dead_code, unexpected_cfgs)]
+            static #slot: #private::Slot = #private::Slot::new(
+                &#private::FnInfo {
+                    symbol: #export_name,
+                    path: ::core::concat!(::core::module_path!(), "::", #name),
+                    signature: #signature,
+                    layouts: {
+                        #[allow(unused_imports)]
+                        fn layouts(out: &mut ::std::vec::Vec<#private::TypeLayout>) {
+                            use #private::{SizedProbe as _, UnsizedProbe as _};
+                            #( out.push((&#private::Probe::<#layout_types>::new()).layout()); )*
+                        }
+                        layouts
+                    },
+                    types: &[#((#type_names, #type_hashes)),*],
+                    package: ::core::env!("CARGO_PKG_NAME"),
+                    manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
+                    features: &[#((#features, ::core::cfg!(feature = #features))),*],
+                    local: #private::RawFn::new(#export as *const ()),
+                    entry: #private::RawFn::new(#entry as *const ()),
+                    guard: #private::RawFn::new(#guard as *const ()),
+                },
+                if ::core::cfg!(hotfn_reloaded) {
+                    #export as *const ()
+                } else {
+                    #first_call as *const ()
+                },
+            );
+
+            // Registered even if the stub is never called: the linker keeps every entry of the
+            // list, wherever it is declared.
+            #[#linkme::distributed_slice(#private::SLOTS)]
+            #[linkme(crate = #linkme)]
+            static __HOTFN_ENTRY: &#private::Slot = &#slot;
+
             // SAFETY: the slot holds a function of exactly this type (see `FnInfo::signature`).
             let __hotfn_f = unsafe {
                 ::core::mem::transmute::<*const (), #fn_type>(#slot.get())

@@ -9,6 +9,13 @@ use crate::parse::{HotFn, HotImpl, Member};
 /// What `#[hot]` on one method says: it does not see the impl block, so it cannot name `Self`.
 const ON_A_METHOD: &str = "#[hot] on a method or associated function cannot see the type of its `impl` block: put #[hot] on the `impl` block instead, which makes every method in it hot-reloadable (move the others to a second `impl` block)";
 
+/// What `#[hot]` on one associated function whose body says `Self` says.
+const SELF_IN_BODY: &str = "#[hot] on a single associated function moves its body out of the `impl` block, where `Self` means nothing: write the type's name instead of `Self`, or put #[hot] on the `impl` block, which makes every method in it hot-reloadable (move the others to a second `impl` block)";
+
+/// What `#[hot]` on one associated function whose signature names a lifetime it does not
+/// declare (the impl block's, as far as the macro can tell) says.
+const OUTER_LIFETIME: &str = "#[hot] on a single associated function cannot see the lifetimes of its `impl` block: put #[hot] on the `impl` block instead, which makes every method in it hot-reloadable (move the others to a second `impl` block)";
+
 /// Added to every error about one method of a `#[hot]` impl block.
 const IN_AN_IMPL: &str = "; or move this method to an `impl` block without #[hot]";
 
@@ -16,6 +23,12 @@ const IN_AN_IMPL: &str = "; or move this method to an `impl` block without #[hot
 pub fn check(f: &HotFn) -> syn::Result<()> {
     let mut errors = Errors::new("");
     check_fn(f, Place::Free, &mut errors);
+    // The expansion nests the body in the stub, as a function of its own: it may not name the
+    // `Self` of an impl block the attribute cannot see. (A free function cannot say `Self` there
+    // at all, so this refuses nothing that compiled.)
+    if let Some(self_type) = find_self_in_body(f.body.stream()) {
+        errors.add(syn::Error::new(self_type.span(), SELF_IN_BODY));
+    }
     errors.finish()
 }
 
@@ -150,6 +163,12 @@ fn check_signature(sig: &Signature, place: Place, errors: &mut Errors) {
             }
         }
     }
+    if place == Place::Free
+        && let Some(lifetime) = find_undeclared_lifetime(sig)
+    {
+        // A free function cannot name a lifetime it does not declare either.
+        errors.push(lifetime, OUTER_LIFETIME);
+    }
     for arg in &sig.inputs {
         match arg {
             FnArg::Receiver(_) => {}
@@ -215,6 +234,70 @@ fn find_self_type(tokens: proc_macro2::TokenStream) -> Option<proc_macro2::Ident
     })
 }
 
+/// The first `Self` in a function body that would mean the type of an enclosing `impl` block.
+/// Items declared in the body (`impl`, `trait`, `struct`, `enum`, `union`, nested functions) have
+/// a `Self` of their own, and macros may use the word for anything, so neither is looked into.
+fn find_self_in_body(tokens: proc_macro2::TokenStream) -> Option<proc_macro2::Ident> {
+    use proc_macro2::{Delimiter, TokenTree};
+    const ITEMS: &[&str] = &["impl", "trait", "struct", "enum", "union", "fn"];
+    let mut tokens = tokens.into_iter();
+    while let Some(token) = tokens.next() {
+        match token {
+            TokenTree::Ident(ident) if ident == "Self" => return Some(ident),
+            TokenTree::Ident(ident) if ITEMS.iter().any(|item| ident == item) => {
+                // Up to the end of the item: its `{ ... }`, or a `;`.
+                for token in tokens.by_ref() {
+                    match token {
+                        TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => break,
+                        TokenTree::Punct(punct) if punct.as_char() == ';' => break,
+                        _ => {}
+                    }
+                }
+            }
+            TokenTree::Punct(punct) if punct.as_char() == '!' => {
+                // `name!(...)`, `macro_rules! name { ... }` (and `!x`): the next group is skipped.
+                for token in tokens.by_ref() {
+                    if matches!(token, TokenTree::Group(_) | TokenTree::Punct(_)) {
+                        break;
+                    }
+                }
+            }
+            TokenTree::Group(group) => {
+                if let Some(found) = find_self_in_body(group.stream()) {
+                    return Some(found);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The first lifetime in `sig` that neither its generics nor a `for<...>` in it declares, and
+/// that is not `'static` or `'_`.
+fn find_undeclared_lifetime(sig: &Signature) -> Option<syn::Lifetime> {
+    #[derive(Default)]
+    struct Lifetimes {
+        declared: Vec<syn::Ident>,
+        used: Vec<syn::Lifetime>,
+    }
+    impl<'ast> Visit<'ast> for Lifetimes {
+        fn visit_lifetime_param(&mut self, param: &'ast syn::LifetimeParam) {
+            self.declared.push(param.lifetime.ident.clone());
+            syn::visit::visit_lifetime_param(self, param);
+        }
+        fn visit_lifetime(&mut self, lifetime: &'ast syn::Lifetime) {
+            self.used.push(lifetime.clone());
+        }
+    }
+    let mut lifetimes = Lifetimes::default();
+    lifetimes.visit_signature(sig);
+    lifetimes.used.into_iter().find(|lifetime| {
+        let ident = &lifetime.ident;
+        ident != "static" && ident != "_" && !lifetimes.declared.contains(ident)
+    })
+}
+
 /// Collects errors so the user sees all of them in one build.
 struct Errors(Option<syn::Error>, &'static str);
 
@@ -238,5 +321,53 @@ impl Errors {
 
     fn finish(self) -> syn::Result<()> {
         self.0.map_or(Ok(()), Err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn self_in_body(body: &str) -> Option<String> {
+        let body: proc_macro2::TokenStream = body.parse().unwrap();
+        find_self_in_body(body).map(|ident| ident.to_string())
+    }
+
+    #[test]
+    fn self_in_a_body_is_found_but_not_in_its_items_or_macros() {
+        assert!(self_in_body("{ Self::BASE * 2.0 }").is_some());
+        assert!(self_in_body("{ let x = { (1, Self::new()) }; x }").is_some());
+        for body in [
+            "{ 3.0 }",
+            "{ struct Node { next: Option<Box<Self>> } 1 }",
+            "{ struct Pair(Box<Self>); 1 }",
+            "{ impl Local { fn new() -> Self { Local } } Local::new() }",
+            "{ trait T { fn make() -> Self; } 1 }",
+            "{ stringify!(Self) }",
+            "{ macro_rules! m { () => { Self }; } 1 }",
+            "{ if a != b { 1 } else { 2 } }",
+        ] {
+            assert_eq!(self_in_body(body), None, "{body}");
+        }
+    }
+
+    #[test]
+    fn undeclared_lifetimes_are_found() {
+        let undeclared = |sig: &str| {
+            let sig: Signature = syn::parse_str(sig).unwrap();
+            find_undeclared_lifetime(&sig).map(|l| l.to_string())
+        };
+        assert_eq!(
+            undeclared("fn f(x: &'a str) -> &'a str").as_deref(),
+            Some("'a")
+        );
+        for sig in [
+            "fn f<'a>(x: &'a str) -> &'a str",
+            "fn f(x: &str, y: &'static str) -> &'_ str",
+            "fn f(g: for<'b> fn(&'b str) -> &'b str)",
+            "fn f(g: &dyn for<'b> Fn(&'b str))",
+        ] {
+            assert_eq!(undeclared(sig), None, "{sig}");
+        }
     }
 }

@@ -157,7 +157,9 @@
 /// Not accepted (a compile error says why and what to do): generic type or const parameters,
 /// `async fn`, `const fn`, `extern "ABI"` functions, `impl Trait` in arguments or return; generic
 /// impl blocks and trait impls; `#[hot]` on a single method (put it on the impl block: on a
-/// method it cannot see the impl's type).
+/// method it cannot see the impl's type). A single associated function of a plain impl block may
+/// have its own `#[hot]` as long as neither its signature nor its body names `self`, `Self` or
+/// a lifetime of the impl block.
 pub use hotfn_macros::hot;
 
 mod control;

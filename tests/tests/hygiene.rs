@@ -21,6 +21,7 @@ parse=Ok(12) true
 call=9
 tally=6 12 6 [6, 6] 40 6 false
 measure=(3, true)
+associated=(\"max\", 99) anon
 ";
 
 /// Builds the fixture with `features`, checks that nothing at all was warned about, and returns

@@ -90,6 +90,59 @@ fn every_receiver_reloads_in_the_same_process_with_its_state() {
 }
 
 #[test]
+fn a_lone_hot_associated_fn_in_a_plain_impl_block_reloads_even_if_never_called() {
+    let fixture = Fixture::new("methods", "mlone");
+    let mut app = fixture.start_hot();
+    let (_, before) = app.wait_for_frame("a frame", 0, RELOAD, |f| f.number("frame") >= 1);
+    assert_eq!(before.get("speed"), "1.5");
+    assert_eq!(
+        before.get("late"),
+        "-",
+        "`Config::late` is not called before a reload"
+    );
+    assert_eq!(before.get("plain"), "1");
+
+    let mark = app.len();
+    let text = std::fs::read_to_string(fixture.path("src/lib.rs")).unwrap();
+    let edits = [
+        ("1.5 * Config::SCALE", "2.5 * Config::SCALE"),
+        ("\"late-v1\"", "\"late-v2\""),
+    ];
+    let edited = edits.iter().fold(text, |text, (from, to)| {
+        assert!(text.contains(from), "src/lib.rs does not contain {from:?}");
+        text.replace(from, to)
+    });
+    std::fs::write(fixture.path("src/lib.rs"), edited).unwrap();
+    let reloaded = app.wait_for_reload(mark, 1);
+    let (_, after) = app.wait_for_frame("new code", reloaded, RELOAD, |f| f.get("speed") == "2.5");
+    assert_eq!(
+        after.get("pid"),
+        before.get("pid"),
+        "the process must not restart"
+    );
+    // The first call of `late` runs v2, and the runtime knew `late` from the start: its slot,
+    // declared inside a stub that had never run, was in the program's list (else the reload
+    // would report it as `new in ...`, a function only reloaded code can call).
+    assert_eq!(after.get("late"), "late-v2");
+    let output = app.output();
+    if let Some(new) = output[mark..].iter().find(|l| l.contains("new in")) {
+        app.fail(&format!(
+            "every function was known before the reload: {new}"
+        ));
+    }
+    let watching = output
+        .iter()
+        .find(|l| l.contains("[hotfn] watching"))
+        .unwrap();
+    assert!(watching.contains("(12 hot functions)"), "{watching}");
+    assert_eq!(
+        after.get("plain"),
+        "1",
+        "the impl block's other items are untouched"
+    );
+}
+
+#[test]
 fn a_panic_in_a_reloaded_method_rolls_back_and_completes_the_call() {
     let fixture = Fixture::new("methods", "mpanic");
     let mut app = fixture.start_hot();
