@@ -6,15 +6,17 @@
 //!
 //! `--headless` plays with the autopilot and prints one line of state per step instead of
 //! drawing (for tests): `--frames N` stops after N steps, `--seed S` picks the game, `--fps F`
-//! paces the steps (0: as fast as possible; the game itself is the same at any pace).
+//! paces the steps (0: as fast as possible; the game itself is the same at any pace), and
+//! `--timings` adds one `timings …` line per reload on stderr with each step's time (for the
+//! reload benchmark, `cargo bench -p hotfn-bench --bench reload`).
 
 use std::io::Write as _;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use demo::world::{Controls, TICKS_PER_SECOND, UNITS_PER_ROW, World};
 use demo::{draw, rules};
-use hotfn_runtime::{Config, Event, Swap};
+use hotfn_runtime::{Config, Event, Swap, Timings};
 use ratatui::crossterm::event::{self, Event as Input, KeyCode, KeyEventKind, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
@@ -23,13 +25,14 @@ use ratatui::text::{Line, Span};
 /// The field of headless games, in cells: a 100 × 30 terminal without the status line.
 const HEADLESS: (u16, u16) = (100, 29);
 
-const USAGE: &str = "usage: demo [--headless] [--frames N] [--seed S] [--fps F]";
+const USAGE: &str = "usage: demo [--headless] [--frames N] [--seed S] [--fps F] [--timings]";
 
 struct Options {
     headless: bool,
     frames: Option<u64>,
     seed: u64,
     fps: f64,
+    timings: bool,
 }
 
 fn options() -> Result<Options, String> {
@@ -38,6 +41,7 @@ fn options() -> Result<Options, String> {
         frames: None,
         seed: 7,
         fps: f64::from(TICKS_PER_SECOND),
+        timings: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -52,6 +56,7 @@ fn options() -> Result<Options, String> {
                     return Err("--fps needs a number of steps per second, or 0".into());
                 }
             }
+            "--timings" => options.timings = true,
             "--help" | "-h" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -89,6 +94,16 @@ const DT: f32 = 1.0 / TICKS_PER_SECOND as f32;
 fn headless(options: &Options) -> std::io::Result<()> {
     // New code takes over between two steps, never in the middle of one.
     Config::new().swap(Swap::AtReloadPoint).apply();
+    if options.timings {
+        hotfn_runtime::on_event(|event| {
+            if let Event::Reloaded {
+                version, timings, ..
+            } = event
+            {
+                eprintln!("{}", timings_line(*version, timings));
+            }
+        });
+    }
     let (width, height) = field_size(HEADLESS.0, HEADLESS.1);
     let mut world = rules::new_game(width, height, options.seed);
     world.autopilot = true;
@@ -129,6 +144,27 @@ fn state_line(world: &World) -> String {
         ship.heading,
         world.shots.len(),
         rocks.join(" ")
+    )
+}
+
+/// `timings version=N detected_us=… build_us=… copy_us=… open_us=… verify_us=… bind_us=…
+/// applied_us=…`: durations in microseconds, points in time in microseconds since the Unix epoch
+/// (0 if unknown).
+fn timings_line(version: u64, t: &Timings) -> String {
+    let at = |time: Option<SystemTime>| {
+        time.and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_micros())
+    };
+    format!(
+        "timings version={version} detected_us={} build_us={} copy_us={} open_us={} verify_us={} \
+         bind_us={} applied_us={}",
+        at(t.detected),
+        t.build.as_micros(),
+        t.copy.as_micros(),
+        t.open.as_micros(),
+        t.verify.as_micros(),
+        t.bind.as_micros(),
+        at(t.applied)
     )
 }
 

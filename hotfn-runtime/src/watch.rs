@@ -10,6 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use notify_debouncer_full::notify::event::{AccessKind, AccessMode, EventKind};
 use notify_debouncer_full::notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 
@@ -241,7 +242,12 @@ impl Watcher {
         let mut paths = Vec::new();
         for batch in batches {
             match batch {
-                Ok(events) => paths.extend(events.into_iter().flat_map(|e| e.event.paths)),
+                Ok(events) => paths.extend(
+                    events
+                        .into_iter()
+                        .filter(|e| can_change(&e.event.kind))
+                        .flat_map(|e| e.event.paths),
+                ),
                 Err(errors) => {
                     for error in errors {
                         crate::report::warning(&format!("file watcher: {error}"));
@@ -250,6 +256,19 @@ impl Watcher {
             }
         }
         paths
+    }
+}
+
+/// Whether an event of this kind can mean new content. Reading a file is not a change, and must
+/// not count as one: hashing the files of a batch reads them, so counting reads would make every
+/// batch cause the next, one per debounce period for as long as the program runs, and a save
+/// would be picked up by whichever of these batches came next instead of after its own quiet
+/// period.
+fn can_change(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
     }
 }
 
@@ -272,6 +291,26 @@ mod tests {
             vec!["/w".into(), "/w/crates/physics".into()],
             "/w/target".into(),
         )
+    }
+
+    #[test]
+    fn reading_a_file_is_not_a_change() {
+        use notify_debouncer_full::notify::event::{CreateKind, DataChange, ModifyKind};
+        assert!(!can_change(&EventKind::Access(AccessKind::Open(
+            AccessMode::Any
+        ))));
+        assert!(!can_change(&EventKind::Access(AccessKind::Close(
+            AccessMode::Read
+        ))));
+        assert!(!can_change(&EventKind::Access(AccessKind::Read)));
+        assert!(can_change(&EventKind::Access(AccessKind::Close(
+            AccessMode::Write
+        ))));
+        assert!(can_change(&EventKind::Modify(ModifyKind::Data(
+            DataChange::Any
+        ))));
+        assert!(can_change(&EventKind::Create(CreateKind::File)));
+        assert!(can_change(&EventKind::Any));
     }
 
     #[test]

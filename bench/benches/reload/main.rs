@@ -1,0 +1,347 @@
+//! Reload latency, broken down (issue 8 §2): how long each step of a reload takes after a real
+//! one-line edit of a running program, next to a bare cargo build of the same edit and to
+//! hot-lib-reloader.
+//!
+//! `cargo bench -p hotfn-bench --bench reload` copies three programs to temporary directories
+//! (built in `target/hotfn-bench/reload`, shared by every run, so only the copied crates compile
+//! again) and, for each series, makes 2 edits that are not recorded (a crate's first cdylib
+//! builds are not incremental yet) and then 20 that are (`HOTFN_BENCH_EDITS=n` for another
+//! number):
+//!
+//! - `counter` (`bench/fixtures/counter`): a `#[hot]` function returning a number, called every
+//!   millisecond, its value printed when it changes; `on_event` prints each reload's
+//!   [`Timings`](hotfn_runtime::Timings). Run with `cargo run --features hot`.
+//! - `demo`: the asteroids demo, copied as the end-to-end tests copy it, `--headless --fps 500
+//!   --timings`; each edit changes `GRAVITY` in `src/rules.rs`. Twice: with the runtime's hard
+//!   link, and with `HOTFN_COPY=1` (a real copy of the debug library).
+//! - after each hotfn series, with the program stopped, the same edits each followed by the
+//!   build the runtime runs (`cargo rustc --lib --crate-type cdylib`, same profile, features,
+//!   target directory), timed alone;
+//! - `hot-lib-reloader` (`bench/fixtures/hlr`): the counter for hot-lib-reloader 0.8 as its README
+//!   sets it up (a `dylib` crate and a binary), the library rebuilt by the benchmark right after
+//!   each save; once with its default file watch debounce (500 ms), once with hotfn's (50 ms).
+//!
+//! Then one Markdown table and the targets, each met or not. Nothing asserts timings. Run
+//! without `--bench` (`cargo test --benches`), it only checks its own parsing.
+
+mod fixture;
+mod measure;
+mod program;
+mod table;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use fixture::App;
+use measure::{HlrSample, HotfnSample, Observe, since};
+use table::{Table, Target};
+
+/// Recorded edits per series.
+const EDITS: usize = 20;
+/// Edits before those, not recorded.
+const WARMUP: usize = 2;
+/// Steps per second of the headless demo: new code takes over at the next step.
+const DEMO_FPS: &str = "500";
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let benchmarking =
+        args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test" || a == "--list");
+    if !benchmarking {
+        measure::check_parsing();
+        table::check_stats();
+        println!("reload: parsing checked; `cargo bench -p hotfn-bench --bench reload` measures");
+        return;
+    }
+    let edits = std::env::var("HOTFN_BENCH_EDITS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(EDITS);
+    let counts = (WARMUP, edits);
+    // `HOTFN_BENCH_ONLY=counter,demo,hlr`: some of the series (for working on one of them).
+    let only = std::env::var("HOTFN_BENCH_ONLY").ok();
+    let wanted = |name: &str| {
+        only.as_ref()
+            .is_none_or(|only| only.split(',').any(|o| o == name))
+    };
+    let target = target_dir().join("hotfn-bench").join("reload");
+    let mut table = Table::default();
+    let mut results = Results::default();
+    if wanted("counter") {
+        counter(&target, counts, &mut table, &mut results);
+    }
+    if wanted("demo") {
+        demo(&target, counts, &mut table, &mut results);
+    }
+    if wanted("hlr") {
+        hot_lib_reloader(&target, counts, &mut table, &mut results);
+    }
+    println!();
+    println!(
+        "Reload latency: {edits} edits per series after {WARMUP} unrecorded; \
+         p50 / p90 / min / max in ms"
+    );
+    println!();
+    table.print();
+    println!();
+    println!("Targets (issue 8 §2):");
+    println!();
+    table::print_targets(&results.targets());
+}
+
+/// What the targets are computed from; `None` where a series was not measured.
+#[derive(Default)]
+struct Results {
+    counter: Option<Vec<HotfnSample>>,
+    counter_bare: Option<Vec<Duration>>,
+    demo: Option<Vec<HotfnSample>>,
+    demo_copied: Option<Vec<HotfnSample>>,
+    demo_bare: Option<Vec<Duration>>,
+    /// Per debounce in ms.
+    hlr: Vec<(u64, Option<Vec<HlrSample>>)>,
+}
+
+/// The counter, then a bare build of each of its edits.
+fn counter(target: &Path, counts: (usize, usize), table: &mut Table, results: &mut Results) {
+    let mut app = match App::counter(target) {
+        Ok(app) => app,
+        Err(error) => return eprintln!("reload: counter not measured: {error}"),
+    };
+    let args = ["run", "--features", "hot"];
+    let samples = measure::hotfn_series(&mut app, "counter", &args, &[], Observe::Marker, counts);
+    let bare = measure::bare_cargo(&mut app, "counter", counts);
+    table.heading(format!(
+        "counter: a #[hot] fn returning a number{}",
+        library_size(&app)
+    ));
+    hotfn_rows(table, &samples, "copy (hard link)");
+    bare_row(table, &bare);
+    results.counter = samples.ok();
+    results.counter_bare = bare.ok();
+}
+
+/// The demo, with hard links and with copies, then bare builds.
+fn demo(target: &Path, counts: (usize, usize), table: &mut Table, results: &mut Results) {
+    let mut app = App::demo(target);
+    let args = [
+        "run",
+        "--features",
+        "hot",
+        "--",
+        "--headless",
+        "--fps",
+        DEMO_FPS,
+        "--timings",
+    ];
+    let linked = measure::hotfn_series(&mut app, "demo", &args, &[], Observe::Version, counts);
+    let copied = measure::hotfn_series(
+        &mut app,
+        "demo, HOTFN_COPY=1",
+        &args,
+        &[("HOTFN_COPY", "1")],
+        Observe::Version,
+        counts,
+    );
+    let bare = measure::bare_cargo(&mut app, "demo", counts);
+    table.heading(format!(
+        "demo: asteroids, GRAVITY edited{}",
+        library_size(&app)
+    ));
+    hotfn_rows(table, &linked, "copy (hard link)");
+    bare_row(table, &bare);
+    table.heading("demo with HOTFN_COPY=1");
+    hotfn_rows(table, &copied, "copy (a real copy)");
+    results.demo = linked.ok();
+    results.demo_copied = copied.ok();
+    results.demo_bare = bare.ok();
+}
+
+/// hot-lib-reloader on the counter, with its default debounce and with hotfn's.
+fn hot_lib_reloader(
+    target: &Path,
+    counts: (usize, usize),
+    table: &mut Table,
+    results: &mut Results,
+) {
+    let mut app = match App::hot_lib_reloader(target) {
+        Ok(app) => app,
+        Err(error) => return eprintln!("reload: hot-lib-reloader not measured: {error}"),
+    };
+    for debounce in [500, 50] {
+        let label = format!("hot-lib-reloader, {debounce} ms debounce");
+        let samples = measure::hlr_series(&mut app, &label, debounce, counts);
+        table.heading(format!(
+            "hot-lib-reloader 0.8: the counter, {debounce} ms debounce"
+        ));
+        hlr_rows(table, &samples);
+        results.hlr.push((debounce, samples.ok()));
+    }
+}
+
+impl Results {
+    /// The targets of issue 8 §2, with the values of this run.
+    fn targets(&self) -> Vec<Target> {
+        fn p50(samples: Option<Vec<Duration>>) -> Option<f64> {
+            table::Stats::of(samples?).map(|s| s.p50)
+        }
+        fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+            Some(a? / b?)
+        }
+        let framework = |samples: &Option<Vec<HotfnSample>>| {
+            p50(samples
+                .as_ref()
+                .map(|s| s.iter().map(|s| s.reload.framework()).collect()))
+        };
+        let observed = |samples: &Option<Vec<HotfnSample>>| {
+            p50(samples
+                .as_ref()
+                .map(|s| s.iter().map(|s| since(s.save, s.observed)).collect()))
+        };
+        let mut targets = vec![
+            Target {
+                what: "demo: copy + open + verify + bind, p50".into(),
+                value: framework(&self.demo),
+                limit: 5.0,
+                unit: "ms",
+            },
+            Target {
+                what: "demo with HOTFN_COPY=1: copy + open + verify + bind, p50".into(),
+                value: framework(&self.demo_copied),
+                limit: 5.0,
+                unit: "ms",
+            },
+            Target {
+                what: "demo: save → new code p50 / bare cargo p50".into(),
+                value: ratio(observed(&self.demo), p50(self.demo_bare.clone())),
+                limit: 1.2,
+                unit: "×",
+            },
+            Target {
+                what: "counter: save → new code p50 / bare cargo p50".into(),
+                value: ratio(observed(&self.counter), p50(self.counter_bare.clone())),
+                limit: 1.2,
+                unit: "×",
+            },
+        ];
+        for (debounce, samples) in &self.hlr {
+            let hlr = samples
+                .as_ref()
+                .map(|s| s.iter().map(|s| s.observed).collect());
+            targets.push(Target {
+                what: format!(
+                    "counter: save → new code p50 / hot-lib-reloader ({debounce} ms debounce) p50"
+                ),
+                value: ratio(observed(&self.counter), p50(hlr)),
+                limit: 0.3,
+                unit: "×",
+            });
+        }
+        targets
+    }
+}
+
+/// The rows of one hotfn series; `copy` names the copy step.
+fn hotfn_rows(table: &mut Table, samples: &Result<Vec<HotfnSample>, String>, copy: &str) {
+    let samples = match samples {
+        Ok(samples) => samples,
+        Err(error) => {
+            eprintln!("reload: series not measured: {error}");
+            let first = error.lines().next().unwrap_or_default();
+            return table.missing("not measured", first);
+        }
+    };
+    let each = |f: fn(&HotfnSample) -> Duration| samples.iter().map(f).collect::<Vec<_>>();
+    table.row(
+        "save → change detected (the 50 ms debounce)",
+        each(|s| since(s.save, s.reload.detected)),
+    );
+    table.row(
+        "build (cargo, as the runtime timed it)",
+        each(|s| s.reload.build),
+    );
+    table.row(copy, each(|s| s.reload.copy));
+    table.row(
+        "open (dlopen, initialisers, checks)",
+        each(|s| s.reload.open),
+    );
+    table.row("verify (fingerprints, layouts)", each(|s| s.reload.verify));
+    table.row("bind (slots and states)", each(|s| s.reload.bind));
+    table.row(
+        "framework: copy + open + verify + bind",
+        each(|s| s.reload.framework()),
+    );
+    table.row(
+        "rest of save → applied (waits, bookkeeping)",
+        each(|s| {
+            let r = &s.reload;
+            since(s.save, r.applied)
+                .saturating_sub(since(s.save, r.detected) + r.build + r.framework())
+        }),
+    );
+    table.row(
+        "save → applied (calls go to new code)",
+        each(|s| since(s.save, s.reload.applied)),
+    );
+    table.row(
+        "save → new code observed",
+        each(|s| since(s.save, s.observed)),
+    );
+}
+
+/// The row of a series of bare builds.
+fn bare_row(table: &mut Table, bare: &Result<Vec<Duration>, String>) {
+    let name = "bare `cargo rustc --lib --crate-type cdylib`";
+    match bare {
+        Ok(times) => table.row(name, times.iter().copied()),
+        Err(error) => {
+            eprintln!("reload: bare cargo not measured: {error}");
+            table.missing(name, error.lines().next().unwrap_or_default());
+        }
+    }
+}
+
+/// The rows of one hot-lib-reloader series.
+fn hlr_rows(table: &mut Table, samples: &Result<Vec<HlrSample>, String>) {
+    match samples {
+        Ok(samples) => {
+            table.row(
+                "cargo build of the dylib (run by the benchmark)",
+                samples.iter().map(|s| s.build),
+            );
+            table.row(
+                "save → new code observed",
+                samples.iter().map(|s| s.observed),
+            );
+        }
+        Err(error) => {
+            eprintln!("reload: hot-lib-reloader not measured: {error}");
+            table.missing("not measured", error.lines().next().unwrap_or_default());
+        }
+    }
+}
+
+/// `, debug library 25 MB`: the size of the library cargo built for `app`, if it is there.
+fn library_size(app: &App) -> String {
+    let name = format!(
+        "{}{}{}",
+        std::env::consts::DLL_PREFIX,
+        app.package.replace('-', "_"),
+        std::env::consts::DLL_SUFFIX
+    );
+    match std::fs::metadata(app.target_dir().join("debug").join(name)) {
+        Ok(meta) => format!(", debug library {:.1} MB", meta.len() as f64 / 1e6),
+        Err(_) => String::new(),
+    }
+}
+
+/// Cargo's target directory: the nearest ancestor of this executable that cargo tagged as one
+/// (it lives in `<target>/release/deps`).
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe()
+        .and_then(|exe| exe.canonicalize())
+        .expect("the benchmark's own path");
+    exe.ancestors()
+        .find(|dir| dir.join("CACHEDIR.TAG").is_file())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| panic!("{} is not in a cargo target directory", exe.display()))
+}
