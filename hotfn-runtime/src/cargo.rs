@@ -83,6 +83,11 @@ impl HostBuild {
         }
         // Tells the expansion it is building a reloaded library; see `hotfn_macros::expand`.
         command.args(["--", "--cfg", "hotfn_reloaded"]);
+        // Linking the debug info of std and every dependency into each library is most of a
+        // small crate's link time (and 19 of a debug library's 20 MB); see `Config::debug_info`.
+        if !crate::events::debug_info() {
+            command.args(["-C", "strip=debuginfo"]);
+        }
         command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -410,10 +415,13 @@ mod tests {
             "{args}"
         );
         assert!(
+            args.ends_with("-- --cfg hotfn_reloaded -C strip=debuginfo"),
+            "{args}"
+        );
+        assert!(
             args.contains("--no-default-features --features hot,fast"),
             "{args}"
         );
-        assert!(args.ends_with("-- --cfg hotfn_reloaded"), "{args}");
         assert_eq!(command.get_current_dir(), Some(Path::new("/w/game")));
     }
 

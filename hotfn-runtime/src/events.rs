@@ -15,6 +15,8 @@ static SUBSCRIBERS: RwLock<Vec<Arc<Callback>>> = RwLock::new(Vec::new());
 static VERSION: AtomicU64 = AtomicU64::new(0);
 static RELOADED: (Mutex<()>, Condvar) = (Mutex::new(()), Condvar::new());
 static QUIET: AtomicBool = AtomicBool::new(false);
+/// Whether reloaded libraries keep their debug info.
+static DEBUG_INFO: AtomicBool = AtomicBool::new(false);
 static SWAP: AtomicU8 = AtomicU8::new(0);
 /// A version waits for [`reload_point`].
 pub(crate) static PENDING: AtomicBool = AtomicBool::new(false);
@@ -44,6 +46,9 @@ fn from_env() -> Config {
             )),
         }
     }
+    if std::env::var_os("HOTFN_DEBUGINFO").is_some() {
+        config.debug_info = Some(flag("HOTFN_DEBUGINFO"));
+    }
     if let Some(paths) = std::env::var_os("HOTFN_WATCH") {
         config.watch = std::env::split_paths(&paths).collect();
     }
@@ -68,6 +73,9 @@ fn set_live(config: &Config) {
     if let Some(swap) = config.swap {
         SWAP.store(swap as u8, Ordering::Relaxed);
     }
+    if let Some(keep) = config.debug_info {
+        DEBUG_INFO.store(keep, Ordering::Relaxed);
+    }
 }
 
 /// See [`Config::apply`].
@@ -88,6 +96,7 @@ pub fn apply(config: Config) {
         }
         current.quiet = config.quiet.or(current.quiet);
         current.swap = config.swap.or(current.swap);
+        current.debug_info = config.debug_info.or(current.debug_info);
         current.debounce = config.debounce.or(current.debounce);
         current.watch.extend(config.watch);
     }
@@ -104,6 +113,12 @@ pub fn startup() -> (Option<Duration>, Vec<std::path::PathBuf>) {
 pub fn quiet() -> bool {
     drop(settings());
     QUIET.load(Ordering::Relaxed)
+}
+
+/// Whether the next build keeps debug info (see [`Config::debug_info`]).
+pub fn debug_info() -> bool {
+    drop(settings());
+    DEBUG_INFO.load(Ordering::Relaxed)
 }
 
 pub fn swap() -> Swap {
