@@ -37,6 +37,7 @@ pub struct Panicked {
 
 impl Panicked {
     /// A panic whose entry reported nothing (it cannot happen with a well-formed entry).
+    #[cold]
     pub fn unknown() -> Panicked {
         Panicked {
             message: "a panic in another binary, not reported".into(),
@@ -95,6 +96,7 @@ pub struct EntryScope(());
 
 impl EntryScope {
     /// Enters an entry.
+    #[inline(always)]
     pub fn enter() -> EntryScope {
         IN_ENTRY.set(IN_ENTRY.get() + 1);
         EntryScope(())
@@ -102,6 +104,7 @@ impl EntryScope {
 }
 
 impl Drop for EntryScope {
+    #[inline(always)]
     fn drop(&mut self) {
         IN_ENTRY.set(IN_ENTRY.get() - 1);
     }
@@ -167,6 +170,8 @@ pub(crate) fn host_of_library() -> Option<&'static HostApi> {
 /// # Safety
 ///
 /// `repeat` must call `slot`'s current function with the original call's arguments.
+#[cold]
+#[inline(never)]
 pub unsafe fn recover<R>(
     slot: &Slot,
     entry: RawFn,

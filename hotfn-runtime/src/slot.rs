@@ -26,6 +26,7 @@ impl RawFn {
     }
 
     /// The address.
+    #[inline(always)]
     pub fn address(self) -> *const () {
         self.0
     }
@@ -111,6 +112,7 @@ impl Slot {
     }
 
     /// The entry the guard calls.
+    #[inline(always)]
     pub fn remote(&self) -> RawFn {
         RawFn(self.remote.load(Ordering::Acquire))
     }

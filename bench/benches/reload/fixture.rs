@@ -101,6 +101,7 @@ impl App {
             .current_dir(self.dir())
             .env("CARGO_TARGET_DIR", &self.target_dir)
             .env_remove("RUSTFLAGS")
+            .env_remove("HOTFN_DEBUGINFO")
             .env("NO_COLOR", "1");
         command
     }

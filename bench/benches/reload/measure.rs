@@ -252,7 +252,8 @@ pub fn bare_cargo(
 }
 
 /// The command line of `HostBuild::command` for a program started with `cargo run --features
-/// hot` (no default features: the macro records exactly `hot`), without color.
+/// hot` (no default features: the macro records exactly `hot`), without color, and without
+/// debug info (the runtime's default: `App::cargo` unsets `HOTFN_DEBUGINFO`).
 fn runtime_build(app: &App) -> Command {
     let mut command = app.cargo(&["rustc", "--lib", "--crate-type", "cdylib", "--quiet"]);
     command
@@ -262,7 +263,7 @@ fn runtime_build(app: &App) -> Command {
         .arg(app.target_dir())
         .args(["--message-format", "json", "--color", "never"])
         .args(["--no-default-features", "--features", "hot"])
-        .args(["--", "--cfg", "hotfn_reloaded"]);
+        .args(["--", "--cfg", "hotfn_reloaded", "-C", "strip=debuginfo"]);
     command
 }
 
