@@ -301,7 +301,7 @@ pub enum Swap {
 /// |---|---|---|
 /// | [`quiet`](Config::quiet): no `[hotfn]` lines on stderr (events still happen) | `HOTFN_QUIET=1` | off |
 /// | [`swap`](Config::swap) | `HOTFN_SWAP=immediate` or `reload-point` | immediate |
-/// | [`debounce`](Config::debounce): quiet time before a build | `HOTFN_DEBOUNCE_MS=50` | 50 ms |
+/// | [`debounce`](Config::debounce): quiet time before a build | `HOTFN_DEBOUNCE_MS=50` | 20 ms |
 /// | [`watch`](Config::watch): more paths whose changes rebuild every hot package (e.g. files read by `include_str!` outside the package) | `HOTFN_WATCH=path:path` | none |
 /// | [`debug_info`](Config::debug_info): keep debug info in reloaded libraries | `HOTFN_DEBUGINFO=1` | off |
 ///

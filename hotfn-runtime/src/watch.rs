@@ -15,8 +15,11 @@ use notify_debouncer_full::notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 
 /// How long the file system must be quiet before a batch of events is handed on. An editor's
-/// save (write to a temporary file, rename over the original) takes a few milliseconds.
-pub const DEBOUNCE: Duration = Duration::from_millis(50);
+/// save (write to a temporary file, rename over the original) takes a few milliseconds. Slower
+/// writers cost a build, never a wrong one: a build whose sources changed while cargo ran is
+/// thrown away and built again, and a failed build waits for more changes before it is shown.
+/// Every millisecond here is one more between a save and the new code (the reload benchmark).
+pub const DEBOUNCE: Duration = Duration::from_millis(20);
 
 /// Which watched files changed content since the last look.
 #[derive(Debug)]

@@ -19,7 +19,7 @@
 //!   target directory), timed alone;
 //! - `hot-lib-reloader` (`bench/fixtures/hlr`): the counter for hot-lib-reloader 0.8 as its README
 //!   sets it up (a `dylib` crate and a binary), the library rebuilt by the benchmark right after
-//!   each save; once with its default file watch debounce (500 ms), once with hotfn's (50 ms).
+//!   each save; once with its default file watch debounce (500 ms), once with hotfn's (20 ms).
 //!
 //! Then one Markdown table and the targets, each met or not. Nothing asserts timings. Run
 //! without `--bench` (`cargo test --benches`), it only checks its own parsing.
@@ -167,7 +167,7 @@ fn hot_lib_reloader(
         Ok(app) => app,
         Err(error) => return eprintln!("reload: hot-lib-reloader not measured: {error}"),
     };
-    for debounce in [500, 50] {
+    for debounce in [500, 20] {
         let label = format!("hot-lib-reloader, {debounce} ms debounce");
         let samples = measure::hlr_series(&mut app, &label, debounce, counts);
         table.heading(format!(
@@ -252,7 +252,7 @@ fn hotfn_rows(table: &mut Table, samples: &Result<Vec<HotfnSample>, String>, cop
     };
     let each = |f: fn(&HotfnSample) -> Duration| samples.iter().map(f).collect::<Vec<_>>();
     table.row(
-        "save → change detected (the 50 ms debounce)",
+        "save → change detected (the 20 ms debounce)",
         each(|s| since(s.save, s.reload.detected)),
     );
     table.row(
