@@ -212,24 +212,20 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
     let entry_type = quote! {
         #unsafety extern "C-unwind" fn(#(#arg_types,)* *mut #option<#private::Panicked>) -> #option<#value>
     };
-    let layout_types = layout::types(sig);
-    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
-    let signature_types = sig
-        .inputs
-        .iter()
-        .filter_map(|input| match input {
-            FnArg::Typed(typed) => Some(&*typed.ty),
-            FnArg::Receiver(_) => None,
-        })
-        .chain(match &sig.output {
-            syn::ReturnType::Type(_, ty) => Some(&**ty),
-            syn::ReturnType::Default => None,
-        });
-    let root = crate::types::lib_root(manifest_dir.as_ref());
-    let (type_names, type_hashes): (Vec<String>, Vec<u64>) =
-        crate::types::reachable(&root, signature_types)
-            .into_iter()
-            .unzip();
+    let slot_static = slot_static(&SlotDef {
+        private: &private,
+        slot: &slot,
+        export_name: &export_name,
+        name: &name,
+        signature: &signature,
+        layout_types: &layout::types(sig),
+        reached: &crate::types::reached_by(&arg_types, &sig.output),
+        features,
+        export: quote!(#export),
+        entry: quote!(#entry),
+        guard: quote!(#guard),
+        first_call: quote!(#first_call),
+    });
 
     let call_slot = unsafe_call(quote!(__hotfn_f(#(#arg_names),*)));
     let call_export = unsafe_call(quote!(#export(#(#arg_names),*)));
@@ -315,37 +311,7 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
                 #call_slot
             }
 
-            // In a reloaded library (built with `--cfg hotfn_reloaded`) the runtime binds every
-            // slot before any call, so the slot starts at the export: nothing there references the
-            // runtime, and the linker leaves it (and its dependencies) out of the library.
-            #[allow(non_upper_case_globals, dead_code, unexpected_cfgs)]
-            static #slot: #private::Slot = #private::Slot::new(
-                &#private::FnInfo {
-                    symbol: #export_name,
-                    path: ::core::concat!(::core::module_path!(), "::", #name),
-                    signature: #signature,
-                    layouts: {
-                        #[allow(unused_imports)]
-                        fn layouts(out: &mut ::std::vec::Vec<#private::TypeLayout>) {
-                            use #private::{SizedProbe as _, UnsizedProbe as _};
-                            #( out.push((&#private::Probe::<#layout_types>::new()).layout()); )*
-                        }
-                        layouts
-                    },
-                    types: &[#((#type_names, #type_hashes)),*],
-                    package: ::core::env!("CARGO_PKG_NAME"),
-                    manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
-                    features: &[#((#features, ::core::cfg!(feature = #features))),*],
-                    local: #private::RawFn::new(#export as *const ()),
-                    entry: #private::RawFn::new(#entry as *const ()),
-                    guard: #private::RawFn::new(#guard as *const ()),
-                },
-                if ::core::cfg!(hotfn_reloaded) {
-                    #export as *const ()
-                } else {
-                    #first_call as *const ()
-                },
-            );
+            #slot_static
 
             // Registered even if the stub is never called: the linker keeps every entry of the
             // list, wherever it is declared.
@@ -359,6 +325,81 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
             };
             #call_slot
         }
+    }
+}
+
+/// What the slot static of one function is made of.
+pub(crate) struct SlotDef<'a> {
+    pub private: &'a TokenStream,
+    pub slot: &'a Ident,
+    pub export_name: &'a str,
+    /// The function's path in its module: `name`, or `Type::name` for a method.
+    pub name: &'a str,
+    /// The fingerprint of the signature.
+    pub signature: &'a str,
+    /// The types whose layouts make up the fingerprint.
+    pub layout_types: &'a [syn::Type],
+    /// The crate's own types the signature reaches, with their definition hashes.
+    pub reached: &'a [(String, u64)],
+    pub features: &'a [String],
+    /// Paths of the generated functions (`export`, or `<Type>::export` for a method).
+    pub export: TokenStream,
+    pub entry: TokenStream,
+    pub guard: TokenStream,
+    pub first_call: TokenStream,
+}
+
+/// The slot static of a function, with its `FnInfo`. In a reloaded library (built with `--cfg
+/// hotfn_reloaded`) the runtime binds every slot before any call, so the slot starts at the
+/// export: nothing there references the runtime, and the linker leaves it (and its dependencies)
+/// out of the library.
+pub(crate) fn slot_static(def: &SlotDef) -> TokenStream {
+    let SlotDef {
+        private,
+        slot,
+        export_name,
+        name,
+        signature,
+        layout_types,
+        reached,
+        features,
+        export,
+        entry,
+        guard,
+        first_call,
+    } = def;
+    let (type_names, type_hashes): (Vec<&String>, Vec<&u64>) =
+        reached.iter().map(|(name, hash)| (name, hash)).unzip();
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, dead_code, unexpected_cfgs)]
+        static #slot: #private::Slot = #private::Slot::new(
+            &#private::FnInfo {
+                symbol: #export_name,
+                path: ::core::concat!(::core::module_path!(), "::", #name),
+                signature: #signature,
+                layouts: {
+                    #[allow(unused_imports)]
+                    fn layouts(out: &mut ::std::vec::Vec<#private::TypeLayout>) {
+                        use #private::{SizedProbe as _, UnsizedProbe as _};
+                        #( out.push((&#private::Probe::<#layout_types>::new()).layout()); )*
+                    }
+                    layouts
+                },
+                types: &[#((#type_names, #type_hashes)),*],
+                package: ::core::env!("CARGO_PKG_NAME"),
+                manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
+                features: &[#((#features, ::core::cfg!(feature = #features))),*],
+                local: #private::RawFn::new(#export as *const ()),
+                entry: #private::RawFn::new(#entry as *const ()),
+                guard: #private::RawFn::new(#guard as *const ()),
+            },
+            if ::core::cfg!(hotfn_reloaded) {
+                #export as *const ()
+            } else {
+                #first_call as *const ()
+            },
+        );
     }
 }
 

@@ -212,15 +212,7 @@ impl<'a> Method<'a> {
             result_borrows: output_borrows(&desugared.output),
             signature,
             layout_types: layout::types(&desugared),
-            reached: {
-                let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
-                let root = crate::types::lib_root(manifest_dir.as_ref());
-                let output = match &desugared.output {
-                    syn::ReturnType::Type(_, ty) => Some(&**ty),
-                    syn::ReturnType::Default => None,
-                };
-                crate::types::reachable(&root, arg_types.iter().copied().chain(output))
-            },
+            reached: crate::types::reached_by(arg_types.iter().copied(), &desugared.output),
             display: format!("{}::{name}", self_type.text),
             export_name: symbol::method_export_name(site, &self_type.text, &self_type.short, &name),
             cfgs: f
@@ -415,41 +407,23 @@ impl<'a> Method<'a> {
         } = self;
         let ty = &self.self_type.in_static;
         let linkme = quote!(#private::linkme);
-        let (type_names, type_hashes): (Vec<&String>, Vec<&u64>) =
-            reached.iter().map(|(name, hash)| (name, hash)).unzip();
+        let slot_static = crate::expand::slot_static(&crate::expand::SlotDef {
+            private,
+            slot,
+            export_name,
+            name: display,
+            signature,
+            layout_types,
+            reached,
+            features,
+            export: quote!(<#ty>::#export),
+            entry: quote!(<#ty>::#entry),
+            guard: quote!(<#ty>::#guard),
+            first_call: quote!(<#ty>::#first_call),
+        });
         quote! {
-            // In a reloaded library (built with `--cfg hotfn_reloaded`) the runtime binds every
-            // slot before any call, so the slot starts at the export.
             #(#cfgs)*
-            #[doc(hidden)]
-            #[allow(non_upper_case_globals, dead_code, unexpected_cfgs)]
-            static #slot: #private::Slot = #private::Slot::new(
-                &#private::FnInfo {
-                    symbol: #export_name,
-                    path: ::core::concat!(::core::module_path!(), "::", #display),
-                    signature: #signature,
-                    layouts: {
-                        #[allow(unused_imports)]
-                        fn layouts(out: &mut ::std::vec::Vec<#private::TypeLayout>) {
-                            use #private::{SizedProbe as _, UnsizedProbe as _};
-                            #( out.push((&#private::Probe::<#layout_types>::new()).layout()); )*
-                        }
-                        layouts
-                    },
-                    types: &[#((#type_names, #type_hashes)),*],
-                    package: ::core::env!("CARGO_PKG_NAME"),
-                    manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
-                    features: &[#((#features, ::core::cfg!(feature = #features))),*],
-                    local: #private::RawFn::new(<#ty>::#export as *const ()),
-                    entry: #private::RawFn::new(<#ty>::#entry as *const ()),
-                    guard: #private::RawFn::new(<#ty>::#guard as *const ()),
-                },
-                if ::core::cfg!(hotfn_reloaded) {
-                    <#ty>::#export as *const ()
-                } else {
-                    <#ty>::#first_call as *const ()
-                },
-            );
+            #slot_static
 
             #(#cfgs)*
             const _: () = {

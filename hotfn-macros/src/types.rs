@@ -40,6 +40,23 @@ pub fn lib_root(manifest_dir: &Path) -> PathBuf {
     manifest_dir.join(path.unwrap_or_else(|| "src/lib.rs".to_owned()))
 }
 
+/// `(name, definition hash)` of every crate type that a function taking `inputs` and returning
+/// `output` reaches, in the crate being compiled (`CARGO_MANIFEST_DIR`).
+pub fn reached_by<'a>(
+    inputs: impl IntoIterator<Item = &'a syn::Type>,
+    output: &'a syn::ReturnType,
+) -> Vec<(String, u64)> {
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let output = match output {
+        syn::ReturnType::Type(_, ty) => Some(&**ty),
+        syn::ReturnType::Default => None,
+    };
+    reachable(
+        &lib_root(manifest_dir.as_ref()),
+        inputs.into_iter().chain(output),
+    )
+}
+
 /// `(name, definition hash)` of every crate type reachable from `types`, sorted by name.
 pub fn reachable<'a>(
     root: &Path,
