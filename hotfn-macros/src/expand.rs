@@ -124,23 +124,7 @@ impl Parts {
             let FnArg::Typed(PatType { pat, ty, .. }) = arg else {
                 unreachable!("receivers are refused by validation")
             };
-            let name = match &**pat {
-                Pat::Ident(PatIdent {
-                    ident,
-                    by_ref: None,
-                    subpat: None,
-                    ..
-                }) => ident.clone(),
-                _ => format_ident!("__hotfn_arg{}", index),
-            };
-            **pat = Pat::Ident(PatIdent {
-                attrs: Vec::new(),
-                by_ref: None,
-                mutability: None,
-                ident: name.clone(),
-                subpat: None,
-            });
-            arg_names.push(name);
+            arg_names.push(plain_name(pat, index));
             arg_types.push((**ty).clone());
         }
         let lifetimes: Vec<_> = sig.generics.lifetimes().map(|l| &l.lifetime).collect();
@@ -326,6 +310,29 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
             #call_slot
         }
     }
+}
+
+/// Replaces the pattern of argument `index` by a plain name, which the stub passes on: the
+/// argument's own name when it has one (`x`, `mut x`), `__hotfn_arg<index>` otherwise (`(a, b)`,
+/// `_`). The export, which holds the body, keeps the pattern.
+pub(crate) fn plain_name(pat: &mut Box<Pat>, index: usize) -> Ident {
+    let name = match &**pat {
+        Pat::Ident(PatIdent {
+            ident,
+            by_ref: None,
+            subpat: None,
+            ..
+        }) => ident.clone(),
+        _ => format_ident!("__hotfn_arg{}", index),
+    };
+    **pat = Pat::Ident(PatIdent {
+        attrs: Vec::new(),
+        by_ref: None,
+        mutability: None,
+        ident: name.clone(),
+        subpat: None,
+    });
+    name
 }
 
 /// What the slot static of one function is made of.

@@ -17,7 +17,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 use syn::visit_mut::VisitMut;
-use syn::{Attribute, FnArg, Ident, Pat, PatIdent, PatType, Signature, Type};
+use syn::{Attribute, FnArg, Ident, PatType, Signature, Type};
 
 use crate::expand::{Replays, output_borrows, split_attrs};
 use crate::layout::{self, StaticLifetimes};
@@ -159,23 +159,7 @@ impl<'a> Method<'a> {
                     arg_names.push(Ident::new("self", Span::call_site()));
                 }
                 FnArg::Typed(PatType { pat, .. }) => {
-                    let name = match &**pat {
-                        Pat::Ident(PatIdent {
-                            ident,
-                            by_ref: None,
-                            subpat: None,
-                            ..
-                        }) => ident.clone(),
-                        _ => format_ident!("__hotfn_arg{}", index),
-                    };
-                    **pat = Pat::Ident(PatIdent {
-                        attrs: Vec::new(),
-                        by_ref: None,
-                        mutability: None,
-                        ident: name.clone(),
-                        subpat: None,
-                    });
-                    arg_names.push(name);
+                    arg_names.push(crate::expand::plain_name(pat, index));
                 }
             }
         }
