@@ -172,6 +172,7 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
     let stub_inputs = stub_sig.inputs.iter();
     let stub_inputs_again = stub_sig.inputs.iter();
     let stub_inputs_third = stub_sig.inputs.iter();
+    let stub_inputs_fourth = stub_sig.inputs.iter();
     let output = &sig.output;
     let value = match output {
         syn::ReturnType::Default => quote!(()),
@@ -191,6 +192,7 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
     let entry = format_ident!("__hotfn_entry_{}", ident);
     let guard = format_ident!("__hotfn_guard_{}", ident);
     let first_call = format_ident!("__hotfn_first_call_{}", ident);
+    let direct = format_ident!("__hotfn_direct_{}", ident);
     let slot = format_ident!("__HOTFN_SLOT_{}", ident);
     let linkme = quote!(#private::linkme);
     let entry_type = quote! {
@@ -209,6 +211,7 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
         entry: quote!(#entry),
         guard: quote!(#guard),
         first_call: quote!(#first_call),
+        direct: quote!(#direct),
     });
 
     let call_slot = unsafe_call(quote!(__hotfn_f(#(#arg_names),*)));
@@ -285,6 +288,32 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
                 unsafe { #private::recover(&#slot, __hotfn_entry, __hotfn_report, __hotfn_repeat) }
             }
 
+            // What the host's slot calls when this binary has the current code: this binary's
+            // entry, without a guard, as the caller is the program; see `hotfn_runtime`'s `guard`.
+            #[allow(improper_ctypes_definitions, dead_code, unreachable_patterns, unused_imports)]
+            #unsafety extern "C-unwind" fn #direct #generics (#(#stub_inputs_fourth,)*) #output #where_clause {
+                use #private::{KeepCopy as _, KeepNone as _};
+                let __hotfn_call = #entry;
+                #( let #kept_names = (&#private::Replay(&#kept_sources)).kept(); )*
+                let mut __hotfn_panicked = #option::None;
+                if let #option::Some(__hotfn_value) = #call_entry {
+                    return __hotfn_value;
+                }
+                let __hotfn_report = __hotfn_panicked.unwrap_or_else(#private::Panicked::unknown);
+                let __hotfn_repeat = match (#(#kept_names,)*) {
+                    (#(#option::Some(#kept_names),)*) => #slot.caller().map(|__hotfn_caller| move || {
+                        // SAFETY: the host's slot of this function holds a function of this type.
+                        let __hotfn_f = unsafe {
+                            ::core::mem::transmute::<*const (), #fn_type>(__hotfn_caller.get())
+                        };
+                        #call_repeat
+                    }),
+                    _ => #option::None,
+                };
+                // SAFETY: `__hotfn_repeat` calls the host's slot with the call's arguments.
+                unsafe { #private::recover_direct(&#slot, __hotfn_report, __hotfn_repeat) }
+            }
+
             #[allow(improper_ctypes_definitions, dead_code)]
             #[cold]
             #unsafety extern "C-unwind" fn #first_call #generics (#(#stub_inputs_third,)*) #output #where_clause {
@@ -354,6 +383,7 @@ pub(crate) struct SlotDef<'a> {
     pub entry: TokenStream,
     pub guard: TokenStream,
     pub first_call: TokenStream,
+    pub direct: TokenStream,
 }
 
 /// The slot static of a function, with its `FnInfo`. In a reloaded library (built with `--cfg
@@ -374,6 +404,7 @@ pub(crate) fn slot_static(def: &SlotDef) -> TokenStream {
         entry,
         guard,
         first_call,
+        direct,
     } = def;
     let (type_names, type_hashes): (Vec<&String>, Vec<&u64>) =
         reached.iter().map(|(name, hash)| (name, hash)).unzip();
@@ -400,6 +431,7 @@ pub(crate) fn slot_static(def: &SlotDef) -> TokenStream {
                 local: #private::RawFn::new(#export as *const ()),
                 entry: #private::RawFn::new(#entry as *const ()),
                 guard: #private::RawFn::new(#guard as *const ()),
+                direct: #private::RawFn::new(#direct as *const ()),
             },
             if ::core::cfg!(hotfn_reloaded) {
                 #export as *const ()

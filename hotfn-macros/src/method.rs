@@ -141,6 +141,7 @@ struct Method<'a> {
     entry: Ident,
     guard: Ident,
     first_call: Ident,
+    direct: Ident,
     slot: Ident,
 }
 
@@ -208,6 +209,7 @@ impl<'a> Method<'a> {
             entry: format_ident!("__hotfn_entry_{}", ident),
             guard: format_ident!("__hotfn_guard_{}", ident),
             first_call: format_ident!("__hotfn_first_call_{}", ident),
+            direct: format_ident!("__hotfn_direct_{}", ident),
             slot: format_ident!("__HOTFN_SLOT_{}", ident),
         }
     }
@@ -267,6 +269,7 @@ impl<'a> Method<'a> {
             entry,
             guard,
             first_call,
+            direct,
             slot,
             ..
         } = self;
@@ -277,6 +280,7 @@ impl<'a> Method<'a> {
         let stub_inputs = stub_sig.inputs.iter();
         let stub_inputs_again = stub_sig.inputs.iter();
         let stub_inputs_third = stub_sig.inputs.iter();
+        let stub_inputs_fourth = stub_sig.inputs.iter();
         let output = &sig.output;
         let value = match output {
             syn::ReturnType::Default => quote!(()),
@@ -360,6 +364,35 @@ impl<'a> Method<'a> {
                 unsafe { #private::recover(&#slot, __hotfn_entry, __hotfn_report, __hotfn_repeat) }
             }
 
+            /// What the host's slot calls when this binary has the current code: this binary's
+            /// entry, without a guard, as the caller is the program; see `hotfn_runtime`'s `guard`.
+            #(#cfgs)*
+            #[doc(hidden)]
+            #[allow(improper_ctypes_definitions, dead_code, unreachable_patterns, unused_imports)]
+            #unsafety extern "C-unwind" fn #direct #generics (#(#stub_inputs_fourth),*) #output #where_clause {
+                use #private::{KeepCopy as _, KeepNone as _};
+                let __hotfn_call = #entry_like;
+                #( let #kept_names = (&#private::Replay(&#kept_sources)).kept(); )*
+                let mut __hotfn_panicked = #option::None;
+                if let #option::Some(__hotfn_value) = #call_entry {
+                    return __hotfn_value;
+                }
+                let __hotfn_report = __hotfn_panicked.unwrap_or_else(#private::Panicked::unknown);
+                let __hotfn_repeat = match (#(#kept_names,)*) {
+                    (#(#option::Some(#kept_names),)*) => #slot.caller().map(|__hotfn_caller| move || {
+                        // SAFETY: the host's slot of this method holds a function of the
+                        // export's type.
+                        let __hotfn_f = unsafe {
+                            #private::typed_like(__hotfn_caller.get(), #export_like)
+                        };
+                        #call_repeat
+                    }),
+                    _ => #option::None,
+                };
+                // SAFETY: `__hotfn_repeat` calls the host's slot with the call's arguments.
+                unsafe { #private::recover_direct(&#slot, __hotfn_report, __hotfn_repeat) }
+            }
+
             #(#cfgs)*
             #[doc(hidden)]
             #[allow(improper_ctypes_definitions, dead_code)]
@@ -386,6 +419,7 @@ impl<'a> Method<'a> {
             entry,
             guard,
             first_call,
+            direct,
             slot,
             ..
         } = self;
@@ -404,6 +438,7 @@ impl<'a> Method<'a> {
             entry: quote!(<#ty>::#entry),
             guard: quote!(<#ty>::#guard),
             first_call: quote!(<#ty>::#first_call),
+            direct: quote!(<#ty>::#direct),
         });
         quote! {
             #(#cfgs)*

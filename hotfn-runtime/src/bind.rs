@@ -4,24 +4,28 @@
 //! other `#[hot]` functions through its copies). All of them are bound alike, so that any code,
 //! old or new, calls the current version of every function: directly when that version lives in
 //! the same binary, through the binary's guard (which keeps panics from crossing binaries as
-//! exceptions) when it lives in another.
+//! exceptions) when it lives in another; the host's slots, whose callers are the program's own
+//! code, go straight to the other binary's direct entry, which needs no guard.
 
 use std::collections::HashMap;
 
 use crate::slot::{RawFn, Slot};
 
 /// Where a function's current code lives: the binary (0 is the host, then libraries in load
-/// order) and that binary's entry for the function.
+/// order) and that binary's entry and direct entry for the function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Binding {
     pub binary: usize,
     pub entry: RawFn,
+    pub direct: RawFn,
 }
 
 /// Binds `slot`, which lives in `binary`, and returns what a call through it runs now.
 pub fn bind(slot: &Slot, binary: usize, binding: Binding) -> RawFn {
     if binding.binary == binary {
         slot.bind_local()
+    } else if binary == 0 {
+        slot.bind_direct(binding.direct)
     } else {
         slot.bind_remote(binding.entry)
     }
@@ -90,6 +94,7 @@ mod tests {
     extern "C-unwind" fn lib_a() {}
     extern "C-unwind" fn lib_a_entry() {}
     extern "C-unwind" fn lib_a_guard() {}
+    extern "C-unwind" fn lib_a_direct() {}
     extern "C-unwind" fn lib_b() {}
 
     fn raw(f: extern "C-unwind" fn()) -> RawFn {
@@ -101,6 +106,7 @@ mod tests {
         local: extern "C-unwind" fn(),
         entry: extern "C-unwind" fn(),
         guard: extern "C-unwind" fn(),
+        direct: extern "C-unwind" fn(),
     ) -> &'static Slot {
         let info = Box::leak(Box::new(FnInfo {
             symbol,
@@ -114,6 +120,7 @@ mod tests {
             local: raw(local),
             entry: raw(entry),
             guard: raw(guard),
+            direct: raw(direct),
         }));
         Box::leak(Box::new(Slot::new(info, first_call as *const ())))
     }
@@ -125,39 +132,53 @@ mod tests {
         }
     }
 
-    fn binding(binary: usize, entry: extern "C-unwind" fn()) -> HashMap<&'static str, Binding> {
+    fn binding(
+        binary: usize,
+        entry: extern "C-unwind" fn(),
+        direct: extern "C-unwind" fn(),
+    ) -> HashMap<&'static str, Binding> {
         HashMap::from([(
             "a",
             Binding {
                 binary,
                 entry: raw(entry),
+                direct: raw(direct),
             },
         )])
     }
 
     #[test]
-    fn same_binary_calls_directly_other_binaries_through_the_guard() {
+    fn same_binary_calls_directly_the_host_the_direct_entry_libraries_the_guard() {
         let tables = [
-            table(vec![slot("a", host_a, host_a_entry, host_a_guard)], None),
+            table(
+                vec![slot("a", host_a, host_a_entry, host_a_guard, host_a)],
+                None,
+            ),
             table(
                 vec![
-                    slot("a", lib_a, lib_a_entry, lib_a_guard),
-                    slot("b", lib_b, lib_b, lib_b),
+                    slot("a", lib_a, lib_a_entry, lib_a_guard, lib_a_direct),
+                    slot("b", lib_b, lib_b, lib_b, lib_b),
                 ],
                 Some("/g"),
             ),
         ];
         let (host, lib) = (tables[0].slots, tables[1].slots);
-        rebind(&tables, &binding(1, lib_a_entry), "/g", Some(1));
-        assert_eq!(host[0].get(), host_a_guard as *const ());
-        assert_eq!(host[0].remote(), raw(lib_a_entry));
+        rebind(
+            &tables,
+            &binding(1, lib_a_entry, lib_a_direct),
+            "/g",
+            Some(1),
+        );
+        // The program's calls need no guard: the library's direct entry raises a panic with the
+        // host's std.
+        assert_eq!(host[0].get(), lib_a_direct as *const ());
         assert_eq!(lib[0].get(), lib_a as *const ());
         // Not bound by the runtime yet: the library's own code, not its trampoline.
         assert_eq!(lib[1].get(), lib_b as *const ());
 
         // Rolled back to the host's code: the host calls its own export; the library keeps its
         // own version, for calls still running in it.
-        rebind(&tables, &binding(0, host_a_entry), "/g", None);
+        rebind(&tables, &binding(0, host_a_entry, host_a), "/g", None);
         assert_eq!(host[0].get(), host_a as *const ());
         assert_eq!(lib[0].get(), lib_a as *const ());
     }
@@ -166,11 +187,20 @@ mod tests {
     fn other_packages_libraries_follow_the_current_code() {
         // A library of package /o contains a copy of /g's function (a dependency).
         let tables = [
-            table(vec![slot("a", host_a, host_a_entry, host_a_guard)], None),
-            table(vec![slot("a", lib_a, lib_a_entry, lib_a_guard)], Some("/g")),
-            table(vec![slot("a", lib_b, lib_b, lib_a_guard)], Some("/o")),
+            table(
+                vec![slot("a", host_a, host_a_entry, host_a_guard, host_a)],
+                None,
+            ),
+            table(
+                vec![slot("a", lib_a, lib_a_entry, lib_a_guard, lib_a_direct)],
+                Some("/g"),
+            ),
+            table(
+                vec![slot("a", lib_b, lib_b, lib_a_guard, lib_b)],
+                Some("/o"),
+            ),
         ];
-        rebind(&tables, &binding(1, lib_a_entry), "/g", None);
+        rebind(&tables, &binding(1, lib_a_entry, lib_a_direct), "/g", None);
         assert_eq!(tables[2].slots[0].get(), lib_a_guard as *const ());
         assert_eq!(tables[2].slots[0].remote(), raw(lib_a_entry));
     }
@@ -178,7 +208,7 @@ mod tests {
     #[test]
     fn unbound_host_slots_keep_their_first_call() {
         let tables = [table(
-            vec![slot("a", host_a, host_a_entry, host_a_guard)],
+            vec![slot("a", host_a, host_a_entry, host_a_guard, host_a)],
             None,
         )];
         rebind(&tables, &HashMap::new(), "/g", None);

@@ -14,7 +14,11 @@
 //!
 //! A slot points at the binary's own export when the current code lives in the same binary
 //! (original code keeps the normal panic path and costs nothing extra), and at the guard
-//! otherwise. Everything here is compiled into every binary; only the host's runtime is connected
+//! otherwise, except in the host: there the caller is the program, whose std is the host's, so
+//! the slot points straight at the other binary's **direct entry**, which calls the entry
+//! itself and, when it reports a panic, rolls back and repeats the call through the host's slot,
+//! or raises the panic with the host's std ([`HostApi::raise`]) so that it unwinds into the
+//! program as if the program had raised it. Everything here is compiled into every binary; only the host's runtime is connected
 //! to the others, through [`HostApi`].
 
 use std::any::Any;
@@ -137,6 +141,12 @@ pub struct HostApi {
     pub log_level: extern "C" fn() -> log::LevelFilter,
     /// The host's global `tracing` dispatcher.
     pub dispatch: extern "C" fn() -> tracing_core::Dispatch,
+    /// Raises a panic in the host's std, for a library's direct entry, whose caller is the
+    /// program.
+    pub raise: extern "C-unwind" fn(Panicked) -> !,
+    /// Whether the current thread is repeating a call on the last good version, in the host;
+    /// sets it when given a value.
+    pub replaying: extern "C" fn(Option<bool>) -> bool,
 }
 
 static HOST: AtomicPtr<HostApi> = AtomicPtr::new(std::ptr::null_mut());
@@ -219,6 +229,59 @@ pub(crate) fn install_library_hook() {
         let at = location.unwrap_or_else(|| "<unknown>".into());
         eprintln!("\nthread '{name}' panicked at {at}:\n{message}");
     }));
+}
+
+/// Called by a library's direct entry (whose caller is the host program) when its call panicked.
+/// Returns the value of the repeated call, made through the host's slot, when the runtime rolled
+/// back and the arguments could be kept; raises the panic in the host's std otherwise.
+///
+/// # Safety
+///
+/// `repeat` must call the host's slot of `slot`'s function with the original call's arguments.
+#[cold]
+#[inline(never)]
+pub unsafe fn recover_direct<R>(
+    slot: &Slot,
+    panicked: Panicked,
+    repeat: Option<impl FnOnce() -> R>,
+) -> R {
+    let Some(host) = host_of_library() else {
+        // Only the host's slots point at direct entries, and only at those of libraries.
+        panicked.raise()
+    };
+    let replaying = (host.replaying)(None);
+    let can_repeat = repeat.is_some() && !replaying;
+    let rolled_back = (host.recovered)(slot.info().entry, slot.info().path, &panicked, can_repeat);
+    match repeat {
+        Some(repeat) if rolled_back && can_repeat => {
+            struct Replaying(&'static HostApi);
+            impl Drop for Replaying {
+                fn drop(&mut self) {
+                    (self.0.replaying)(Some(false));
+                }
+            }
+            (host.replaying)(Some(true));
+            let _replaying = Replaying(host);
+            repeat()
+        }
+        _ => (host.raise)(panicked),
+    }
+}
+
+/// For [`HostApi::raise`]: raises `panicked` with this binary's std.
+#[allow(improper_ctypes_definitions)] // see `HostApi`
+pub(crate) extern "C-unwind" fn raise(panicked: Panicked) -> ! {
+    panicked.raise()
+}
+
+/// For [`HostApi::replaying`].
+#[allow(improper_ctypes_definitions)] // see `HostApi`
+pub(crate) extern "C" fn replaying(set: Option<bool>) -> bool {
+    let was = REPLAYING.get();
+    if let Some(value) = set {
+        REPLAYING.set(value);
+    }
+    was
 }
 
 /// Keeps what a repeated call needs: `Some(copy)` for `Copy` arguments, `None` otherwise

@@ -223,7 +223,9 @@ pub mod __private {
     #[cfg(feature = "hot")]
     pub use crate::fingerprint::{Probe, SizedProbe, TypeLayout, UnsizedProbe};
     #[cfg(feature = "hot")]
-    pub use crate::guard::{EntryScope, KeepCopy, KeepNone, Panicked, Replay, recover};
+    pub use crate::guard::{
+        EntryScope, KeepCopy, KeepNone, Panicked, Replay, recover, recover_direct,
+    };
     #[cfg(feature = "hot")]
     pub use crate::runtime::reload_library;
     #[cfg(feature = "hot")]

@@ -50,7 +50,7 @@ struct Version {
     manifest_dir: String,
     binary: usize,
     /// The entry of each function this version provides.
-    functions: HashMap<&'static str, RawFn>,
+    functions: HashMap<&'static str, Binding>,
     /// Panicked, and was rolled back.
     bad: bool,
     /// Calls have been bound to it (at once, or at a reload point).
@@ -85,6 +85,8 @@ static HOST_API: HostApi = HostApi {
     logger: crate::forward::host::logger,
     log_level: crate::forward::host::log_level,
     dispatch: crate::forward::host::dispatch,
+    raise: crate::guard::raise,
+    replaying: crate::guard::replaying,
 };
 
 extern "C" fn host_version() -> u64 {
@@ -179,6 +181,7 @@ impl Runtime {
             let binding = Binding {
                 binary: 0,
                 entry: info.entry,
+                direct: info.direct,
             };
             (info.symbol, binding)
         });
@@ -370,6 +373,17 @@ impl Runtime {
             return Err(error);
         }
         let binary = state.tables.len();
+        // A panicking direct entry of the library repeats the call through the host's slot.
+        let host_slots: HashMap<&str, &'static Slot> = state.tables[0]
+            .slots
+            .iter()
+            .map(|slot| (slot.info().symbol, *slot))
+            .collect();
+        for slot in library.slots {
+            if let Some(host) = host_slots.get(slot.info().symbol) {
+                slot.set_caller(host);
+            }
+        }
         state.tables.push(Table {
             slots: library.slots,
             package: Some(manifest_dir.to_string()),
@@ -379,7 +393,12 @@ impl Runtime {
         for known in plan.functions.iter() {
             let info = known.info;
             state.entries.insert(info.entry, index);
-            functions.insert(info.symbol, info.entry);
+            let binding = Binding {
+                binary,
+                entry: info.entry,
+                direct: info.direct,
+            };
+            functions.insert(info.symbol, binding);
             state
                 .known
                 .entry(info.symbol)
@@ -487,8 +506,8 @@ impl State {
         let manifest_dir = version.manifest_dir.clone();
         let package = version.package.clone();
         let loaded = version.report.take();
-        for (&symbol, &entry) in &self.versions[index].functions {
-            self.current.insert(symbol, Binding { binary, entry });
+        for (&symbol, &binding) in &self.versions[index].functions {
+            self.current.insert(symbol, binding);
         }
         bind::rebind(&self.tables, &self.current, &manifest_dir, Some(binary));
         let applied = std::time::SystemTime::now();
@@ -528,17 +547,15 @@ impl State {
             let mut binding = original.map(|info| Binding {
                 binary: 0,
                 entry: info.entry,
+                direct: info.direct,
             });
             let good = self
                 .versions
                 .iter()
                 .filter(|v| v.manifest_dir == manifest_dir && v.applied && !v.bad);
             for version in good {
-                if let Some(&entry) = version.functions.get(symbol) {
-                    binding = Some(Binding {
-                        binary: version.binary,
-                        entry,
-                    });
+                if let Some(&found) = version.functions.get(symbol) {
+                    binding = Some(found);
                 }
             }
             // A function only bad versions ever had keeps what it has: there is nothing else.

@@ -79,6 +79,11 @@ pub struct FnInfo {
     pub entry: RawFn,
     /// This binary's guard: calls another binary's entry (see `guard`).
     pub guard: RawFn,
+    /// This binary's direct entry, which the host's slot points at when this binary (a library)
+    /// has the current code: the function's own signature, calling `entry`, and on a panic
+    /// rolling back and repeating the call through the host's slot or raising the panic in the
+    /// host's std (see `guard`). It spares calls from the program the guard's extra call.
+    pub direct: RawFn,
 }
 
 /// The indirection every call of a `#[hot]` function goes through.
@@ -90,6 +95,9 @@ pub struct Slot {
     target: AtomicPtr<()>,
     /// When `target` is the guard: the entry, in another binary, that the guard calls.
     remote: AtomicPtr<()>,
+    /// In a library: the host's slot of the same function, through which a panicking direct
+    /// entry repeats the call (null: the host has no such function).
+    caller: AtomicPtr<Slot>,
     info: &'static FnInfo,
 }
 
@@ -101,6 +109,7 @@ impl Slot {
         Slot {
             target: AtomicPtr::new(first_call as *mut ()),
             remote: AtomicPtr::new(std::ptr::null_mut()),
+            caller: AtomicPtr::new(std::ptr::null_mut()),
             info,
         }
     }
@@ -115,6 +124,18 @@ impl Slot {
     #[inline(always)]
     pub fn remote(&self) -> RawFn {
         RawFn(self.remote.load(Ordering::Acquire))
+    }
+
+    /// In a library, the host's slot of the same function (see [`FnInfo::direct`]).
+    pub fn caller(&self) -> Option<&'static Slot> {
+        // SAFETY: `caller` is null or was set by `set_caller` from a `&'static Slot`.
+        unsafe { self.caller.load(Ordering::Acquire).as_ref() }
+    }
+
+    /// Makes `host` this library slot's [`caller`](Slot::caller).
+    pub(crate) fn set_caller(&self, host: &'static Slot) {
+        self.caller
+            .store(std::ptr::from_ref(host).cast_mut(), Ordering::Release);
     }
 
     /// Called once per slot, by its first call: starts the runtime if needed, binds the slot to
@@ -137,6 +158,12 @@ impl Slot {
     }
 
     /// Calls go to `entry`, in another binary, through this binary's guard.
+    /// Calls go to `direct`, the direct entry of another binary (only ever in the host's slots).
+    pub(crate) fn bind_direct(&self, direct: RawFn) -> RawFn {
+        self.target.store(direct.0.cast_mut(), Ordering::Release);
+        direct
+    }
+
     pub(crate) fn bind_remote(&self, entry: RawFn) -> RawFn {
         // The entry first: a call that sees the guard must find the entry it goes with (or a
         // newer one; every entry ever bound stays loaded).

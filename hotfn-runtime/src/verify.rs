@@ -153,6 +153,7 @@ mod tests {
             local: RawFn::new(std::ptr::null()),
             entry: RawFn::new(std::ptr::null()),
             guard: RawFn::new(std::ptr::null()),
+            direct: RawFn::new(std::ptr::null()),
         }))
     }
 

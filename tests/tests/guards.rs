@@ -80,6 +80,46 @@ fn a_panic_in_reloaded_code_rolls_back_and_completes_the_call() {
 }
 
 #[test]
+fn a_panic_that_cannot_be_completed_reaches_the_program_as_its_own_panic() {
+    // The program calls a reloaded function (through the library's direct entry) with an owned
+    // argument; the new code panics. The call cannot be repeated (the Vec was moved into it),
+    // so after the rollback the panic continues in the program, raised by the program's std:
+    // its own `catch_unwind` catches it, and the program goes on. A panic of the library's std
+    // unwinding into the program would abort it instead.
+    let fixture = Fixture::new("basic", "owned");
+    let mut app = fixture.start_hot();
+    let mark = app.len();
+    fixture.edit(
+        "src/shapes.rs",
+        "let tail = bytes.split_off(at.min(bytes.len()));",
+        "if _unused == 7 { panic!(\"owned seven\") }\n    let tail = bytes.split_off(at.min(bytes.len()));",
+    );
+    app.wait_for("reload v1", mark, RELOAD, |l| {
+        l.contains("[hotfn] reloaded") && l.contains(" v1: ")
+    });
+    let mark = app.len();
+    app.send("owned");
+    let (caught, line) = app.wait_for("the program's catch", mark, RELOAD, |l| {
+        l.contains("owned| ")
+    });
+    assert!(line.ends_with("owned| caught the panic"), "{line}");
+    let output = app.output();
+    let report = output[mark..]
+        .iter()
+        .find(|l| l.contains("[hotfn] panic in"))
+        .unwrap_or_else(|| app.fail("no panic report"));
+    assert!(report.contains("split (v1)"), "{report}");
+    assert!(report.contains("owned seven"), "{report}");
+    // Rolled back: frames go on, on the original code, in the same process.
+    let (_, later) = app.wait_for_frame("frames after the panic", caught, RELOAD, |_| true);
+    assert_eq!(
+        later.number("bumps"),
+        later.number("frame") + 1,
+        "host state intact"
+    );
+}
+
+#[test]
 fn a_panic_in_original_code_behaves_as_in_a_normal_build() {
     let fixture = Fixture::new("basic", "plainpanic");
     let mut app = fixture.start_hot();
