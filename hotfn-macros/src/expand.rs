@@ -225,6 +225,27 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
     } = Replays::new(&arg_names, &mutable_refs, output_borrows(output));
     let call_entry = unsafe_call(quote!(__hotfn_call(#(#first_args,)* &mut __hotfn_panicked)));
     let call_repeat = unsafe_call(quote!(__hotfn_f(#(#repeat_args),*)));
+    let typed =
+        |address: TokenStream| quote!(::core::mem::transmute::<*const (), #fn_type>(#address));
+    let relay = |kind| Relay {
+        kind,
+        private: &private,
+        slot: quote!(#slot),
+        kept_names: &kept_names,
+        kept_sources: &kept_sources,
+        call_entry: &call_entry,
+        call_repeat: &call_repeat,
+        typed: &typed,
+    };
+    let entry_body = entry_body(&private, &call_export);
+    let guard_body = relay(RelayKind::Guard {
+        entry: quote!(::core::mem::transmute::<*const (), #entry_type>(__hotfn_entry.address())),
+    })
+    .body();
+    let direct_body = relay(RelayKind::Direct {
+        entry: quote!(#entry),
+    })
+    .body();
 
     // Everything the stub needs lives inside its body, so that the expansion is one `fn` item:
     // valid where a free function is, and where an associated function is (an `impl` block
@@ -245,73 +266,20 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
                 #(#stub_inputs,)*
                 __hotfn_panicked: *mut #option<#private::Panicked>,
             ) -> #option<#value> #where_clause {
-                let __hotfn_scope = #private::EntryScope::enter();
-                match ::std::panic::catch_unwind(::core::panic::AssertUnwindSafe(|| #call_export)) {
-                    ::core::result::Result::Ok(__hotfn_value) => #option::Some(__hotfn_value),
-                    ::core::result::Result::Err(__hotfn_payload) => {
-                        let __hotfn_report = #private::Panicked::from_payload(__hotfn_payload);
-                        // SAFETY: guards pass a pointer to a local `Option<Panicked>`.
-                        unsafe { *__hotfn_panicked = #option::Some(__hotfn_report) };
-                        #option::None
-                    }
-                }
+                #entry_body
             }
 
             // Calls another binary's entry; see `hotfn_runtime`'s `guard` module.
             #[allow(improper_ctypes_definitions, dead_code, unreachable_patterns, unused_imports)]
             #unsafety extern "C-unwind" fn #guard #generics (#(#stub_inputs_again,)*) #output #where_clause {
-                use #private::{KeepCopy as _, KeepNone as _};
-                let __hotfn_entry = #slot.remote();
-                // SAFETY: the runtime binds the guard only together with an entry of this function,
-                // whose type is `#entry_type` in every binary (fingerprints are checked on load).
-                let __hotfn_call = unsafe {
-                    ::core::mem::transmute::<*const (), #entry_type>(__hotfn_entry.address())
-                };
-                #( let #kept_names = (&#private::Replay(&#kept_sources)).kept(); )*
-                let mut __hotfn_panicked = #option::None;
-                if let #option::Some(__hotfn_value) = #call_entry {
-                    return __hotfn_value;
-                }
-                let __hotfn_report = __hotfn_panicked.unwrap_or_else(#private::Panicked::unknown);
-                let __hotfn_repeat = match (#(#kept_names,)*) {
-                    (#(#option::Some(#kept_names),)*) => #option::Some(move || {
-                        // SAFETY: as in the stub.
-                        let __hotfn_f = unsafe {
-                            ::core::mem::transmute::<*const (), #fn_type>(#slot.get())
-                        };
-                        #call_repeat
-                    }),
-                    _ => #option::None,
-                };
-                // SAFETY: `__hotfn_repeat` calls the slot's current function with the call's
-                // arguments.
-                unsafe { #private::recover(&#slot, __hotfn_entry, __hotfn_report, __hotfn_repeat) }
+                #guard_body
             }
 
             // What the host's slot calls when this binary has the current code: this binary's
             // entry, without a guard, as the caller is the program; see `hotfn_runtime`'s `guard`.
             #[allow(improper_ctypes_definitions, dead_code, unreachable_patterns, unused_imports)]
             #unsafety extern "C-unwind" fn #direct #generics (#(#stub_inputs_fourth,)*) #output #where_clause {
-                use #private::{KeepCopy as _, KeepNone as _};
-                let __hotfn_call = #entry;
-                #( let #kept_names = (&#private::Replay(&#kept_sources)).kept(); )*
-                let mut __hotfn_panicked = #option::None;
-                if let #option::Some(__hotfn_value) = #call_entry {
-                    return __hotfn_value;
-                }
-                let __hotfn_report = __hotfn_panicked.unwrap_or_else(#private::Panicked::unknown);
-                let __hotfn_repeat = match (#(#kept_names,)*) {
-                    (#(#option::Some(#kept_names),)*) => #slot.caller().map(|__hotfn_caller| move || {
-                        // SAFETY: the host's slot of this function holds a function of this type.
-                        let __hotfn_f = unsafe {
-                            ::core::mem::transmute::<*const (), #fn_type>(__hotfn_caller.get())
-                        };
-                        #call_repeat
-                    }),
-                    _ => #option::None,
-                };
-                // SAFETY: `__hotfn_repeat` calls the host's slot with the call's arguments.
-                unsafe { #private::recover_direct(&#slot, __hotfn_report, __hotfn_repeat) }
+                #direct_body
             }
 
             #[allow(improper_ctypes_definitions, dead_code)]
@@ -439,6 +407,129 @@ pub(crate) fn slot_static(def: &SlotDef) -> TokenStream {
                 #first_call as *const ()
             },
         );
+    }
+}
+
+/// The body of an entry: calls the export (`call_export`) under this binary's `catch_unwind`,
+/// and hands a panic back as data, through the `__hotfn_panicked` argument.
+pub(crate) fn entry_body(private: &TokenStream, call_export: &TokenStream) -> TokenStream {
+    let option = quote!(::core::option::Option);
+    quote! {
+        let __hotfn_scope = #private::EntryScope::enter();
+        match ::std::panic::catch_unwind(::core::panic::AssertUnwindSafe(|| #call_export)) {
+            ::core::result::Result::Ok(__hotfn_value) => #option::Some(__hotfn_value),
+            ::core::result::Result::Err(__hotfn_payload) => {
+                let __hotfn_report = #private::Panicked::from_payload(__hotfn_payload);
+                // SAFETY: guards and direct entries pass a pointer to a local `Option<Panicked>`.
+                unsafe { *__hotfn_panicked = #option::Some(__hotfn_report) };
+                #option::None
+            }
+        }
+    }
+}
+
+/// Which function relays a call to an entry (see `hotfn_runtime`'s `guard` module).
+pub(crate) enum RelayKind {
+    /// A guard: calls another binary's entry, found in the slot (`entry` turns
+    /// `__hotfn_entry.address()` into a callable); after a rollback, repeats through the slot.
+    Guard { entry: TokenStream },
+    /// A direct entry, which the host's slot calls: calls this binary's entry (`entry`); after a
+    /// rollback, repeats through the host's slot (the slot's `caller`).
+    Direct { entry: TokenStream },
+}
+
+/// The body of a guard or a direct entry, the same for functions and methods.
+pub(crate) struct Relay<'a> {
+    pub kind: RelayKind,
+    pub private: &'a TokenStream,
+    /// The slot, as an expression.
+    pub slot: TokenStream,
+    pub kept_names: &'a [Ident],
+    pub kept_sources: &'a [Ident],
+    /// Calls `__hotfn_call` with the first call's arguments and `&mut __hotfn_panicked`.
+    pub call_entry: &'a TokenStream,
+    /// Calls `__hotfn_f` with the repeated call's arguments.
+    pub call_repeat: &'a TokenStream,
+    /// Turns a code address into a function of the slot's type.
+    pub typed: &'a dyn Fn(TokenStream) -> TokenStream,
+}
+
+impl Relay<'_> {
+    /// Calls the entry and returns its value; on a panic it reported, hands the panic to the
+    /// runtime with a way to repeat the call, when the arguments could be kept.
+    pub(crate) fn body(&self) -> TokenStream {
+        let Relay {
+            private,
+            slot,
+            kept_names,
+            kept_sources,
+            call_entry,
+            call_repeat,
+            typed,
+            ..
+        } = self;
+        let option = quote!(::core::option::Option);
+        let (setup, repeat, recover) = match &self.kind {
+            RelayKind::Guard { entry } => {
+                let f = typed(quote!(#slot.get()));
+                (
+                    quote! {
+                        let __hotfn_entry = #slot.remote();
+                        // SAFETY: the runtime binds the guard only together with an entry of
+                        // this function, of the same type in every binary.
+                        let __hotfn_call = unsafe { #entry };
+                    },
+                    quote! {
+                        #option::Some(move || {
+                            // SAFETY: as in the stub.
+                            let __hotfn_f = unsafe { #f };
+                            #call_repeat
+                        })
+                    },
+                    quote! {
+                        // SAFETY: `__hotfn_repeat` calls the slot's current function with the
+                        // call's arguments.
+                        unsafe {
+                            #private::recover(&#slot, __hotfn_entry, __hotfn_report, __hotfn_repeat)
+                        }
+                    },
+                )
+            }
+            RelayKind::Direct { entry } => {
+                let f = typed(quote!(__hotfn_caller.get()));
+                (
+                    quote!(let __hotfn_call = #entry;),
+                    quote! {
+                        #slot.caller().map(|__hotfn_caller| move || {
+                            // SAFETY: the host's slot of this function holds a function of the
+                            // same type.
+                            let __hotfn_f = unsafe { #f };
+                            #call_repeat
+                        })
+                    },
+                    quote! {
+                        // SAFETY: `__hotfn_repeat` calls the host's slot with the call's
+                        // arguments.
+                        unsafe { #private::recover_direct(&#slot, __hotfn_report, __hotfn_repeat) }
+                    },
+                )
+            }
+        };
+        quote! {
+            use #private::{KeepCopy as _, KeepNone as _};
+            #setup
+            #( let #kept_names = (&#private::Replay(&#kept_sources)).kept(); )*
+            let mut __hotfn_panicked = #option::None;
+            if let #option::Some(__hotfn_value) = #call_entry {
+                return __hotfn_value;
+            }
+            let __hotfn_report = __hotfn_panicked.unwrap_or_else(#private::Panicked::unknown);
+            let __hotfn_repeat = match (#(#kept_names,)*) {
+                (#(#option::Some(#kept_names),)*) => #repeat,
+                _ => #option::None,
+            };
+            #recover
+        }
     }
 }
 

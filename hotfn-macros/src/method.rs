@@ -19,7 +19,7 @@ use quote::{ToTokens, format_ident, quote};
 use syn::visit_mut::VisitMut;
 use syn::{Attribute, FnArg, Ident, PatType, Signature, Type};
 
-use crate::expand::{Replays, output_borrows, split_attrs};
+use crate::expand::{Relay, RelayKind, Replays, entry_body, output_borrows, split_attrs};
 use crate::layout::{self, StaticLifetimes};
 use crate::parse::{Args, HotFn, HotImpl, Member};
 use crate::symbol::{self, Site};
@@ -306,6 +306,26 @@ impl<'a> Method<'a> {
             self.unsafe_call(quote!(__hotfn_call(#(#first_args,)* &mut __hotfn_panicked)));
         let call_repeat = self.unsafe_call(quote!(__hotfn_f(#(#repeat_args),*)));
         let call_slot = self.unsafe_call(quote!(__hotfn_f(#(#arg_names),*)));
+        let typed = |address: TokenStream| quote!(#private::typed_like(#address, #export_like));
+        let relay = |kind| Relay {
+            kind,
+            private,
+            slot: quote!(#slot),
+            kept_names: &kept_names,
+            kept_sources: &kept_sources,
+            call_entry: &call_entry,
+            call_repeat: &call_repeat,
+            typed: &typed,
+        };
+        let entry_body = entry_body(private, &call_export);
+        let guard_body = relay(RelayKind::Guard {
+            entry: quote!(#private::typed_like(__hotfn_entry.address(), #entry_like)),
+        })
+        .body();
+        let direct_body = relay(RelayKind::Direct {
+            entry: entry_like.clone(),
+        })
+        .body();
         quote! {
             #(#export_attrs)*
             #[doc(hidden)]
@@ -321,16 +341,7 @@ impl<'a> Method<'a> {
                 #(#stub_inputs,)*
                 __hotfn_panicked: *mut #option<#private::Panicked>,
             ) -> #option<#value> #where_clause {
-                let __hotfn_scope = #private::EntryScope::enter();
-                match ::std::panic::catch_unwind(::core::panic::AssertUnwindSafe(|| #call_export)) {
-                    ::core::result::Result::Ok(__hotfn_value) => #option::Some(__hotfn_value),
-                    ::core::result::Result::Err(__hotfn_payload) => {
-                        let __hotfn_report = #private::Panicked::from_payload(__hotfn_payload);
-                        // SAFETY: guards pass a pointer to a local `Option<Panicked>`.
-                        unsafe { *__hotfn_panicked = #option::Some(__hotfn_report) };
-                        #option::None
-                    }
-                }
+                #entry_body
             }
 
             /// Calls another binary's entry; see `hotfn_runtime`'s `guard` module.
@@ -338,30 +349,7 @@ impl<'a> Method<'a> {
             #[doc(hidden)]
             #[allow(improper_ctypes_definitions, dead_code, unreachable_patterns, unused_imports)]
             #unsafety extern "C-unwind" fn #guard #generics (#(#stub_inputs_again),*) #output #where_clause {
-                use #private::{KeepCopy as _, KeepNone as _};
-                let __hotfn_entry = #slot.remote();
-                // SAFETY: the runtime binds the guard only together with an entry of this method,
-                // whose type is the same in every binary (fingerprints are checked on load).
-                let __hotfn_call = unsafe {
-                    #private::typed_like(__hotfn_entry.address(), #entry_like)
-                };
-                #( let #kept_names = (&#private::Replay(&#kept_sources)).kept(); )*
-                let mut __hotfn_panicked = #option::None;
-                if let #option::Some(__hotfn_value) = #call_entry {
-                    return __hotfn_value;
-                }
-                let __hotfn_report = __hotfn_panicked.unwrap_or_else(#private::Panicked::unknown);
-                let __hotfn_repeat = match (#(#kept_names,)*) {
-                    (#(#option::Some(#kept_names),)*) => #option::Some(move || {
-                        // SAFETY: as in the stub.
-                        let __hotfn_f = unsafe { #private::typed_like(#slot.get(), #export_like) };
-                        #call_repeat
-                    }),
-                    _ => #option::None,
-                };
-                // SAFETY: `__hotfn_repeat` calls the slot's current function with the call's
-                // arguments.
-                unsafe { #private::recover(&#slot, __hotfn_entry, __hotfn_report, __hotfn_repeat) }
+                #guard_body
             }
 
             /// What the host's slot calls when this binary has the current code: this binary's
@@ -370,27 +358,7 @@ impl<'a> Method<'a> {
             #[doc(hidden)]
             #[allow(improper_ctypes_definitions, dead_code, unreachable_patterns, unused_imports)]
             #unsafety extern "C-unwind" fn #direct #generics (#(#stub_inputs_fourth),*) #output #where_clause {
-                use #private::{KeepCopy as _, KeepNone as _};
-                let __hotfn_call = #entry_like;
-                #( let #kept_names = (&#private::Replay(&#kept_sources)).kept(); )*
-                let mut __hotfn_panicked = #option::None;
-                if let #option::Some(__hotfn_value) = #call_entry {
-                    return __hotfn_value;
-                }
-                let __hotfn_report = __hotfn_panicked.unwrap_or_else(#private::Panicked::unknown);
-                let __hotfn_repeat = match (#(#kept_names,)*) {
-                    (#(#option::Some(#kept_names),)*) => #slot.caller().map(|__hotfn_caller| move || {
-                        // SAFETY: the host's slot of this method holds a function of the
-                        // export's type.
-                        let __hotfn_f = unsafe {
-                            #private::typed_like(__hotfn_caller.get(), #export_like)
-                        };
-                        #call_repeat
-                    }),
-                    _ => #option::None,
-                };
-                // SAFETY: `__hotfn_repeat` calls the host's slot with the call's arguments.
-                unsafe { #private::recover_direct(&#slot, __hotfn_report, __hotfn_repeat) }
+                #direct_body
             }
 
             #(#cfgs)*
