@@ -169,10 +169,8 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
     let generics = &sig.generics;
     let where_clause = &sig.generics.where_clause;
     let inputs = &sig.inputs;
-    let stub_inputs = stub_sig.inputs.iter();
-    let stub_inputs_again = stub_sig.inputs.iter();
-    let stub_inputs_third = stub_sig.inputs.iter();
-    let stub_inputs_fourth = stub_sig.inputs.iter();
+    // The stub's arguments, as the entry, guard, direct entry and trampoline take them.
+    let stub_inputs: Vec<_> = stub_sig.inputs.iter().collect();
     let output = &sig.output;
     let value = match output {
         syn::ReturnType::Default => quote!(()),
@@ -271,20 +269,20 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
 
             // Calls another binary's entry; see `hotfn_runtime`'s `guard` module.
             #[allow(improper_ctypes_definitions, dead_code, unreachable_patterns, unused_imports)]
-            #unsafety extern "C-unwind" fn #guard #generics (#(#stub_inputs_again,)*) #output #where_clause {
+            #unsafety extern "C-unwind" fn #guard #generics (#(#stub_inputs,)*) #output #where_clause {
                 #guard_body
             }
 
             // What the host's slot calls when this binary has the current code: this binary's
             // entry, without a guard, as the caller is the program; see `hotfn_runtime`'s `guard`.
             #[allow(improper_ctypes_definitions, dead_code, unreachable_patterns, unused_imports)]
-            #unsafety extern "C-unwind" fn #direct #generics (#(#stub_inputs_fourth,)*) #output #where_clause {
+            #unsafety extern "C-unwind" fn #direct #generics (#(#stub_inputs,)*) #output #where_clause {
                 #direct_body
             }
 
             #[allow(improper_ctypes_definitions, dead_code)]
             #[cold]
-            #unsafety extern "C-unwind" fn #first_call #generics (#(#stub_inputs_third,)*) #output #where_clause {
+            #unsafety extern "C-unwind" fn #first_call #generics (#(#stub_inputs,)*) #output #where_clause {
                 // SAFETY: `first_call` returns what the slot now holds, a function of this type.
                 let __hotfn_f = unsafe {
                     ::core::mem::transmute::<*const (), #fn_type>(#slot.first_call())

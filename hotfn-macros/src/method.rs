@@ -277,10 +277,8 @@ impl<'a> Method<'a> {
         let generics = &sig.generics;
         let where_clause = &sig.generics.where_clause;
         let inputs = &sig.inputs;
-        let stub_inputs = stub_sig.inputs.iter();
-        let stub_inputs_again = stub_sig.inputs.iter();
-        let stub_inputs_third = stub_sig.inputs.iter();
-        let stub_inputs_fourth = stub_sig.inputs.iter();
+        // The stub's arguments, as the entry, guard, direct entry and trampoline take them.
+        let stub_inputs: Vec<_> = stub_sig.inputs.iter().collect();
         let output = &sig.output;
         let value = match output {
             syn::ReturnType::Default => quote!(()),
@@ -348,7 +346,7 @@ impl<'a> Method<'a> {
             #(#cfgs)*
             #[doc(hidden)]
             #[allow(improper_ctypes_definitions, dead_code, unreachable_patterns, unused_imports)]
-            #unsafety extern "C-unwind" fn #guard #generics (#(#stub_inputs_again),*) #output #where_clause {
+            #unsafety extern "C-unwind" fn #guard #generics (#(#stub_inputs),*) #output #where_clause {
                 #guard_body
             }
 
@@ -357,7 +355,7 @@ impl<'a> Method<'a> {
             #(#cfgs)*
             #[doc(hidden)]
             #[allow(improper_ctypes_definitions, dead_code, unreachable_patterns, unused_imports)]
-            #unsafety extern "C-unwind" fn #direct #generics (#(#stub_inputs_fourth),*) #output #where_clause {
+            #unsafety extern "C-unwind" fn #direct #generics (#(#stub_inputs),*) #output #where_clause {
                 #direct_body
             }
 
@@ -365,7 +363,7 @@ impl<'a> Method<'a> {
             #[doc(hidden)]
             #[allow(improper_ctypes_definitions, dead_code)]
             #[cold]
-            #unsafety extern "C-unwind" fn #first_call #generics (#(#stub_inputs_third),*) #output #where_clause {
+            #unsafety extern "C-unwind" fn #first_call #generics (#(#stub_inputs),*) #output #where_clause {
                 // SAFETY: `first_call` returns what the slot now holds, a function of the
                 // export's type.
                 let __hotfn_f = unsafe { #private::typed_like(#slot.first_call(), #export_like) };
