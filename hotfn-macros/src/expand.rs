@@ -192,6 +192,7 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
     let first_call = format_ident!("__hotfn_first_call_{}", ident);
     let direct = format_ident!("__hotfn_direct_{}", ident);
     let slot = format_ident!("__HOTFN_SLOT_{}", ident);
+    let target = target_of(&slot);
     let linkme = quote!(#private::linkme);
     let entry_type = quote! {
         #unsafety extern "C-unwind" fn(#(#arg_types,)* *mut #option<#private::Panicked>) -> #option<#value>
@@ -300,7 +301,7 @@ fn hot_mode(krate: &syn::Path, f: &HotFn, site: &Site, features: &[String]) -> T
 
             // SAFETY: the slot holds a function of exactly this type (see `FnInfo::signature`).
             let __hotfn_f = unsafe {
-                ::core::mem::transmute::<*const (), #fn_type>(#slot.get())
+                ::core::mem::transmute::<*const (), #fn_type>(#target.get())
             };
             #call_slot
         }
@@ -374,7 +375,28 @@ pub(crate) fn slot_static(def: &SlotDef) -> TokenStream {
     } = def;
     let (type_names, type_hashes): (Vec<&String>, Vec<&u64>) =
         reached.iter().map(|(name, hash)| (name, hash)).unzip();
+    let target = target_of(slot);
+    let target_fn = format_ident!("{}_target", slot);
     quote! {
+        // Named only by the stub and by the accessor below, never by another static's
+        // initializer: see `hotfn_runtime`'s `Target`.
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, dead_code, unexpected_cfgs)]
+        static #target: #private::Target = #private::Target::new(
+            if ::core::cfg!(hotfn_reloaded) {
+                #export as *const ()
+            } else {
+                #first_call as *const ()
+            },
+        );
+
+        #[doc(hidden)]
+        #[allow(non_snake_case, dead_code)]
+        #[inline(never)]
+        fn #target_fn() -> &'static #private::Target {
+            &#target
+        }
+
         #[doc(hidden)]
         #[allow(non_upper_case_globals, dead_code, unexpected_cfgs)]
         static #slot: #private::Slot = #private::Slot::new(
@@ -399,13 +421,14 @@ pub(crate) fn slot_static(def: &SlotDef) -> TokenStream {
                 guard: #private::RawFn::new(#guard as *const ()),
                 direct: #private::RawFn::new(#direct as *const ()),
             },
-            if ::core::cfg!(hotfn_reloaded) {
-                #export as *const ()
-            } else {
-                #first_call as *const ()
-            },
+            #target_fn,
         );
     }
+}
+
+/// The static the stub of the function with slot `slot` calls through.
+pub(crate) fn target_of(slot: &Ident) -> Ident {
+    format_ident!("{}_TARGET", slot)
 }
 
 /// The body of an entry: calls the export (`call_export`) under this binary's `catch_unwind`,

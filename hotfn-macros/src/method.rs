@@ -241,15 +241,16 @@ impl<'a> Method<'a> {
         let (stub_attrs, _) = split_attrs(&self.f.attrs);
         let vis = &self.f.vis;
         let stub_sig = &self.stub_sig;
-        let slot = &self.slot;
+        let target = crate::expand::target_of(&self.slot);
         let export_like = self.export_like();
         let arg_names = &self.arg_names;
         let call_slot = self.unsafe_call(quote!(__hotfn_f(#(#arg_names),*)));
         quote! {
             #(#stub_attrs)*
             #vis #stub_sig {
-                // SAFETY: the slot holds a function of the export's type (see `FnInfo::signature`).
-                let __hotfn_f = unsafe { #private::typed_like(#slot.get(), #export_like) };
+                // SAFETY: the target holds a function of the export's type (see
+                // `FnInfo::signature`).
+                let __hotfn_f = unsafe { #private::typed_like(#target.get(), #export_like) };
                 #call_slot
             }
         }

@@ -85,7 +85,7 @@ pub fn rebind(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::slot::FnInfo;
+    use crate::slot::{FnInfo, Target};
 
     extern "C-unwind" fn first_call() {}
     extern "C-unwind" fn host_a() {}
@@ -101,12 +101,24 @@ mod tests {
         RawFn::new(f as *const ())
     }
 
-    fn slot(
+    /// A slot with a `Target` of its own (a static, made at each use).
+    macro_rules! slot {
+        ($($arg:expr),* $(,)?) => {{
+            static TARGET: Target = Target::new(first_call as *const ());
+            fn target() -> &'static Target {
+                &TARGET
+            }
+            make_slot($($arg,)* target)
+        }};
+    }
+
+    fn make_slot(
         symbol: &'static str,
         local: extern "C-unwind" fn(),
         entry: extern "C-unwind" fn(),
         guard: extern "C-unwind" fn(),
         direct: extern "C-unwind" fn(),
+        target: fn() -> &'static Target,
     ) -> &'static Slot {
         let info = Box::leak(Box::new(FnInfo {
             symbol,
@@ -122,7 +134,7 @@ mod tests {
             guard: raw(guard),
             direct: raw(direct),
         }));
-        Box::leak(Box::new(Slot::new(info, first_call as *const ())))
+        Box::leak(Box::new(Slot::new(info, target)))
     }
 
     fn table(slots: Vec<&'static Slot>, package: Option<&str>) -> Table {
@@ -151,13 +163,13 @@ mod tests {
     fn same_binary_calls_directly_the_host_the_direct_entry_libraries_the_guard() {
         let tables = [
             table(
-                vec![slot("a", host_a, host_a_entry, host_a_guard, host_a)],
+                vec![slot!("a", host_a, host_a_entry, host_a_guard, host_a)],
                 None,
             ),
             table(
                 vec![
-                    slot("a", lib_a, lib_a_entry, lib_a_guard, lib_a_direct),
-                    slot("b", lib_b, lib_b, lib_b, lib_b),
+                    slot!("a", lib_a, lib_a_entry, lib_a_guard, lib_a_direct),
+                    slot!("b", lib_b, lib_b, lib_b, lib_b),
                 ],
                 Some("/g"),
             ),
@@ -188,15 +200,15 @@ mod tests {
         // A library of package /o contains a copy of /g's function (a dependency).
         let tables = [
             table(
-                vec![slot("a", host_a, host_a_entry, host_a_guard, host_a)],
+                vec![slot!("a", host_a, host_a_entry, host_a_guard, host_a)],
                 None,
             ),
             table(
-                vec![slot("a", lib_a, lib_a_entry, lib_a_guard, lib_a_direct)],
+                vec![slot!("a", lib_a, lib_a_entry, lib_a_guard, lib_a_direct)],
                 Some("/g"),
             ),
             table(
-                vec![slot("a", lib_b, lib_b, lib_a_guard, lib_b)],
+                vec![slot!("a", lib_b, lib_b, lib_a_guard, lib_b)],
                 Some("/o"),
             ),
         ];
@@ -208,7 +220,7 @@ mod tests {
     #[test]
     fn unbound_host_slots_keep_their_first_call() {
         let tables = [table(
-            vec![slot("a", host_a, host_a_entry, host_a_guard, host_a)],
+            vec![slot!("a", host_a, host_a_entry, host_a_guard, host_a)],
             None,
         )];
         rebind(&tables, &HashMap::new(), "/g", None);

@@ -229,7 +229,7 @@ pub mod __private {
     #[cfg(feature = "hot")]
     pub use crate::runtime::reload_library;
     #[cfg(feature = "hot")]
-    pub use crate::slot::{FnInfo, RawFn, SLOTS, Slot, typed_like};
+    pub use crate::slot::{FnInfo, RawFn, SLOTS, Slot, Target, typed_like};
     #[cfg(feature = "hot")]
     pub use crate::state::{OnChange, STATES, Shared, StateInfo, StateSlot};
     #[cfg(all(feature = "hot", feature = "serde"))]

@@ -86,13 +86,42 @@ pub struct FnInfo {
     pub direct: RawFn,
 }
 
-/// The indirection every call of a `#[hot]` function goes through.
+/// What the stub of a `#[hot]` function calls: this binary's export, its guard, another binary's
+/// direct entry, or (before the first call) the first-call trampoline. Loading it is the whole
+/// cost of a `#[hot]` call besides the call.
+///
+/// It is a static of its own, which only the stub and one accessor function name, rather than a
+/// field of the registered [`Slot`]: a static that the initializer of another static refers to
+/// (the linker-built list refers to the slot) is a global symbol, which code reaches through
+/// the GOT, one load more per call; this one is local, and the stub loads it directly.
+#[repr(transparent)]
+#[derive(Debug)]
+pub struct Target(AtomicPtr<()>);
+
+impl Target {
+    /// A target that starts at `first`: the first-call trampoline, which asks the runtime for
+    /// the current code (starting the runtime), or, in a reloaded library, the export itself.
+    pub const fn new(first: *const ()) -> Target {
+        Target(AtomicPtr::new(first as *mut ()))
+    }
+
+    /// The function to call now.
+    #[inline(always)]
+    pub fn get(&self) -> *const () {
+        self.0.load(Ordering::Acquire)
+    }
+
+    fn set(&self, code: RawFn) {
+        self.0.store(code.0.cast_mut(), Ordering::Release);
+    }
+}
+
+/// Everything the runtime needs of one `#[hot]` function in one binary, registered in [`SLOTS`].
 #[repr(C)]
 #[derive(Debug)]
 pub struct Slot {
-    /// What the stub calls: this binary's export, its guard, or (before the first call) the
-    /// first-call trampoline.
-    target: AtomicPtr<()>,
+    /// The function's [`Target`].
+    target: fn() -> &'static Target,
     /// When `target` is the guard: the entry, in another binary, that the guard calls.
     remote: AtomicPtr<()>,
     /// In a library: the host's slot of the same function, through which a panicking direct
@@ -102,22 +131,20 @@ pub struct Slot {
 }
 
 impl Slot {
-    /// A slot that starts at `first_call`: a function with the slot's type that asks the runtime
-    /// for the current code (starting the runtime) on the first call, or, in a reloaded library,
-    /// the export itself.
-    pub const fn new(info: &'static FnInfo, first_call: *const ()) -> Slot {
+    /// The slot of the function described by `info`, whose calls go where `target()` says.
+    pub const fn new(info: &'static FnInfo, target: fn() -> &'static Target) -> Slot {
         Slot {
-            target: AtomicPtr::new(first_call as *mut ()),
+            target,
             remote: AtomicPtr::new(std::ptr::null_mut()),
             caller: AtomicPtr::new(std::ptr::null_mut()),
             info,
         }
     }
 
-    /// The function to call now. This is the whole cost of a `#[hot]` call besides the call.
+    /// The function to call now (the stub reads its [`Target`] directly).
     #[inline(always)]
     pub fn get(&self) -> *const () {
-        self.target.load(Ordering::Acquire)
+        (self.target)().get()
     }
 
     /// The entry the guard calls.
@@ -152,24 +179,22 @@ impl Slot {
     /// Calls go to this binary's own code. Calls that already loaded the old value finish in the
     /// old code, which is why old libraries are never unloaded.
     pub(crate) fn bind_local(&self) -> RawFn {
-        self.target
-            .store(self.info.local.0.cast_mut(), Ordering::Release);
+        (self.target)().set(self.info.local);
         self.info.local
     }
 
-    /// Calls go to `entry`, in another binary, through this binary's guard.
     /// Calls go to `direct`, the direct entry of another binary (only ever in the host's slots).
     pub(crate) fn bind_direct(&self, direct: RawFn) -> RawFn {
-        self.target.store(direct.0.cast_mut(), Ordering::Release);
+        (self.target)().set(direct);
         direct
     }
 
+    /// Calls go to `entry`, in another binary, through this binary's guard.
     pub(crate) fn bind_remote(&self, entry: RawFn) -> RawFn {
         // The entry first: a call that sees the guard must find the entry it goes with (or a
         // newer one; every entry ever bound stays loaded).
         self.remote.store(entry.0.cast_mut(), Ordering::Release);
-        self.target
-            .store(self.info.guard.0.cast_mut(), Ordering::Release);
+        (self.target)().set(self.info.guard);
         self.info.guard
     }
 }
