@@ -116,7 +116,7 @@ impl Target {
     }
 }
 
-/// Everything the runtime needs of one `#[hot]` function in one binary, registered in [`SLOTS`].
+/// Everything the runtime needs of one `#[hot]` function in one binary, registered in `SLOTS`.
 #[repr(C)]
 #[derive(Debug)]
 pub struct Slot {
