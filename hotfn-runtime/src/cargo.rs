@@ -180,6 +180,9 @@ pub enum Why {
     Error,
     /// Cargo could not be started at all.
     NoCargo,
+    /// Cargo could not use the target directory (permissions, a full disk, a file in the way):
+    /// nothing is wrong with the code.
+    TargetDir(PathBuf),
     /// Cargo or the compiler was killed (by the user, or the system running out of memory):
     /// nothing is wrong with the code; save again to retry.
     Killed(String),
@@ -223,8 +226,15 @@ pub fn build(host: &HostBuild, package: &Package, color: bool) -> Result<Built, 
         }),
         _ => {
             let stderr = stderr.trim();
-            let why = killed(status.as_ref().ok(), stderr).map_or(Why::Error, Why::Killed);
-            if !stderr.is_empty() && why == Why::Error {
+            let why = match killed(status.as_ref().ok(), stderr) {
+                Some(how) => Why::Killed(how),
+                // No compiler message, and cargo's error names the target directory.
+                None if diagnostics.is_empty() && names(stderr, &host.target_dir) => {
+                    Why::TargetDir(host.target_dir.clone())
+                }
+                None => Why::Error,
+            };
+            if !stderr.is_empty() && !matches!(why, Why::Killed(_)) {
                 diagnostics.push(stderr.to_owned());
             }
             if diagnostics.is_empty() && why == Why::Error {
@@ -236,6 +246,15 @@ pub fn build(host: &HostBuild, package: &Package, color: bool) -> Result<Built, 
             Err(failed(why, diagnostics))
         }
     }
+}
+
+/// Whether cargo's error, the first `error` line of `stderr`, is about a path in `dir`. Only
+/// that line: a failed build script, for one, names its program in `dir` further down.
+fn names(stderr: &str, dir: &Path) -> bool {
+    stderr
+        .lines()
+        .find(|line| line.starts_with("error"))
+        .is_some_and(|line| line.contains(&*dir.to_string_lossy()))
 }
 
 /// How the build was killed, if it was: cargo itself, or the compiler (cargo then says
@@ -357,6 +376,21 @@ mod tests {
             features_known: true,
             functions: 2,
         }
+    }
+
+    #[test]
+    fn a_target_dir_error_is_told_from_a_build_script_failure() {
+        let dir = Path::new("/w/target");
+        let lock = "error: failed to open: /w/target/debug/.cargo-lock\n\nCaused by:\n  \
+                    Permission denied (os error 13)";
+        assert!(names(lock, dir));
+        let full = "warning: unused manifest key\nerror: failed to write /w/target/debug/x.d";
+        assert!(names(full, dir));
+        let script = "error: failed to run custom build command for `a v0.1.0 (/w/a)`\n\n\
+                      Caused by:\n  process didn't exit successfully: \
+                      `/w/target/debug/build/a-1/build-script-build` (exit status: 1)";
+        assert!(!names(script, dir));
+        assert!(!names("", dir));
     }
 
     #[test]

@@ -112,6 +112,14 @@ pub fn build_failed(package: &Package, failed: &Failed) {
             format!("could not start: {}", failed.diagnostics.join("; ")),
             "Put cargo on PATH (or set CARGO to its path) and restart the program",
         ),
+        Why::TargetDir(dir) => (
+            format!(
+                "failed: cargo cannot use the target directory {}",
+                dir.display()
+            ),
+            "Nothing is wrong with the code: make that directory usable (writable, with free \
+             space) and save again",
+        ),
         Why::Killed(how) => (
             format!("was interrupted: {how}"),
             "Nothing is wrong with the code: save again to retry \
@@ -119,7 +127,7 @@ pub fn build_failed(package: &Package, failed: &Failed) {
         ),
     };
     let shown = match failed.why {
-        Why::Error => &failed.diagnostics[..],
+        Why::Error | Why::TargetDir(_) => &failed.diagnostics[..],
         _ => &[],
     };
     emit(

@@ -158,6 +158,12 @@ fn a_new_module_file_is_built_and_its_functions_are_hot() {
 /// Builds the fixture's binary with the feature and starts it directly (not through cargo), with
 /// `environment` changes.
 fn start_binary(fixture: &Fixture, environment: &[(&str, Option<&str>)]) -> App {
+    build_binary(fixture);
+    start_binary_at(fixture, &fixture.binary(), environment)
+}
+
+/// Builds the fixture's binary with the feature.
+fn build_binary(fixture: &Fixture) {
     let build = fixture
         .cargo(&["build", "--features", "hot"])
         .output()
@@ -167,7 +173,11 @@ fn start_binary(fixture: &Fixture, environment: &[(&str, Option<&str>)]) -> App 
         "{}",
         String::from_utf8_lossy(&build.stderr)
     );
-    let mut command = Command::new(fixture.binary());
+}
+
+/// Starts `binary` directly, in the fixture's directory, with `environment` changes.
+fn start_binary_at(fixture: &Fixture, binary: &Path, environment: &[(&str, Option<&str>)]) -> App {
+    let mut command = Command::new(binary);
     command.current_dir(fixture.path(""));
     for (key, value) in environment {
         match value {
@@ -195,6 +205,52 @@ fn without_cargo_the_program_says_so_and_keeps_running() {
         "{report}"
     );
     assert!(report.contains("Put cargo on PATH"), "{report}");
+    assert_eq!(count(&app, mark, "[hotfn]"), 1, "one message");
+    let frame = still_running(&mut app, failed);
+    assert!(frame.get("label").starts_with("label-v1 "));
+}
+
+#[test]
+fn a_target_directory_cargo_cannot_use_is_reported_and_the_program_keeps_running() {
+    let fixture = Fixture::new("basic", "notarget");
+    build_binary(&fixture);
+    // The program is started from a target directory of its own (the runtime builds where the
+    // program was built), in which cargo cannot take its lock: `.cargo-lock` is a directory.
+    // Unlike a `chmod`, this stops root too.
+    let target = fixture.path("unusable-target");
+    let profile = target.join("debug");
+    std::fs::create_dir_all(profile.join(".fingerprint")).unwrap();
+    std::fs::create_dir_all(profile.join(".cargo-lock")).unwrap();
+    std::fs::write(
+        target.join("CACHEDIR.TAG"),
+        "Signature: 8a477f597d28d172789f06886806bc55\n",
+    )
+    .unwrap();
+    let binary = profile.join(fixture.binary().file_name().unwrap());
+    std::fs::copy(fixture.binary(), &binary).unwrap();
+    let mut app = start_binary_at(&fixture, &binary, &[]);
+    app.wait_for_watching();
+    let mark = app.len();
+    fixture.edit("src/lib.rs", "label-v1", "label-v2");
+    let (failed, report) = app.wait_for("the report", mark, RELOAD, |l| {
+        l.contains("[hotfn] build of")
+    });
+    let target = target.canonicalize().unwrap();
+    assert!(
+        report.contains(&format!(
+            "cargo cannot use the target directory {}",
+            target.display()
+        )),
+        "{report}"
+    );
+    assert!(
+        report.contains("Nothing is wrong with the code"),
+        "{report}"
+    );
+    // Cargo's own words, shown with it, name the file and the reason.
+    app.wait_for("cargo's error", mark, RELOAD, |l| {
+        l.contains("failed to open") && l.contains(".cargo-lock")
+    });
     assert_eq!(count(&app, mark, "[hotfn]"), 1, "one message");
     let frame = still_running(&mut app, failed);
     assert!(frame.get("label").starts_with("label-v1 "));
