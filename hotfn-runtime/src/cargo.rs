@@ -4,12 +4,13 @@
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use cargo_metadata::Message;
 
 use crate::registry::Package;
+use crate::replay::Replay;
 
 /// How the host program was built, read off its own path inside cargo's target directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +55,8 @@ impl HostBuild {
         let mut command = Command::new(&self.cargo);
         command
             .current_dir(&package.manifest_dir)
-            .args(["rustc", "--lib", "--crate-type", "cdylib", "--quiet"])
+            // `-vv` prints the compiler command with its environment, for `Replay`.
+            .args(["rustc", "--lib", "--crate-type", "cdylib", "-vv"])
             .arg("--manifest-path")
             .arg(package.manifest_dir.join("Cargo.toml"))
             .args(["--profile", &self.profile])
@@ -113,8 +115,9 @@ impl HostBuild {
 
 /// The files a build read, from the dep-info file cargo writes beside an artifact
 /// (`target/debug/libgame.d`: `artifact: /abs/src/lib.rs /abs/src/world.rs …`, spaces in paths
-/// escaped with `\`). `None` if there is no such file.
-pub fn dep_info(path: &Path) -> Option<Vec<PathBuf>> {
+/// escaped with `\`), or the compiler's own (paths relative to where it ran, `base`). `None` if
+/// there is no such file.
+pub fn dep_info(path: &Path, base: &Path) -> Option<Vec<PathBuf>> {
     let text = std::fs::read_to_string(path).ok()?;
     let rule = text.lines().find(|line| line.contains(": "))?;
     let (_, deps) = rule.split_once(": ")?;
@@ -124,12 +127,13 @@ pub fn dep_info(path: &Path) -> Option<Vec<PathBuf>> {
     while let Some(c) = chars.next() {
         match c {
             '\\' => current.extend(chars.next()),
-            ' ' => files
-                .extend((!current.is_empty()).then(|| PathBuf::from(std::mem::take(&mut current)))),
+            ' ' => {
+                files.extend((!current.is_empty()).then(|| base.join(std::mem::take(&mut current))))
+            }
             c => current.push(c),
         }
     }
-    files.extend((!current.is_empty()).then(|| PathBuf::from(current)));
+    files.extend((!current.is_empty()).then(|| base.join(current)));
     Some(files)
 }
 
@@ -163,6 +167,12 @@ pub struct Built {
     pub duration: Duration,
     /// Warnings, rendered.
     pub diagnostics: Vec<String>,
+    /// The files the build read, if known.
+    pub deps: Option<Vec<PathBuf>>,
+    /// The compiler command cargo ran, to run again without cargo (see `Replay`).
+    pub replay: Option<Replay>,
+    /// Whether this was such a replay.
+    pub direct_rustc: bool,
 }
 
 /// A failed build: what cargo and the compiler said.
@@ -191,15 +201,8 @@ pub enum Why {
 /// Runs the build of `package` and waits for it.
 pub fn build(host: &HostBuild, package: &Package, color: bool) -> Result<Built, Failed> {
     let started = Instant::now();
-    let failed = |why, diagnostics| Failed {
-        why,
-        diagnostics,
-        duration: started.elapsed(),
-    };
-    let mut child = host.command(package, color).spawn().map_err(|error| {
-        let why = format!("cannot run `{}`: {error}", host.cargo.to_string_lossy());
-        failed(Why::NoCargo, vec![why])
-    })?;
+    let mut command = host.command(package, color);
+    let mut child = spawn(&mut command, &host.cargo.to_string_lossy(), started)?;
     let stderr = child.stderr.take().map(|mut pipe| {
         std::thread::spawn(move || {
             let mut text = String::new();
@@ -210,42 +213,111 @@ pub fn build(host: &HostBuild, package: &Package, color: bool) -> Result<Built, 
     let output = child
         .stdout
         .take()
-        .map(|stdout| read_messages(BufReader::new(stdout), package));
+        .map(|stdout| read_messages(BufReader::new(stdout), package))
+        .unwrap_or_default();
     let status = child.wait();
     let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+    let deps = output
+        .library
+        .as_ref()
+        .and_then(|library| dep_info(&library.with_extension("d"), Path::new("/")));
+    let replay = Replay::find(&stderr, package, crate::events::debug_info());
+    let built = conclude(started, status, output, &stderr, &host.target_dir);
+    built.map(|built| Built {
+        deps,
+        replay,
+        ..built
+    })
+}
+
+/// Starts `command` (whose program is `program`), or says why it cannot.
+pub fn spawn(command: &mut Command, program: &str, started: Instant) -> Result<Child, Failed> {
+    command.spawn().map_err(|error| Failed {
+        why: Why::NoCargo,
+        diagnostics: vec![format!("cannot run `{program}`: {error}")],
+        duration: started.elapsed(),
+    })
+}
+
+/// The outcome of a build that ended with `status`, from what it printed: the messages read
+/// (`output`) and any other text on stderr (shown without cargo's status lines).
+pub fn conclude(
+    started: Instant,
+    status: std::io::Result<ExitStatus>,
+    output: Output,
+    stderr: &str,
+    target_dir: &Path,
+) -> Result<Built, Failed> {
     let Output {
         library,
         mut diagnostics,
-    } = output.unwrap_or_default();
+        ..
+    } = output;
     let succeeded = status.as_ref().is_ok_and(|s| s.success());
     match library {
         Some(library) if succeeded => Ok(Built {
             library,
             duration: started.elapsed(),
             diagnostics,
+            deps: None,
+            replay: None,
+            direct_rustc: false,
         }),
         _ => {
-            let stderr = stderr.trim();
             let why = match killed(status.as_ref().ok(), stderr) {
                 Some(how) => Why::Killed(how),
                 // No compiler message, and cargo's error names the target directory.
-                None if diagnostics.is_empty() && names(stderr, &host.target_dir) => {
-                    Why::TargetDir(host.target_dir.clone())
+                None if diagnostics.is_empty() && names(stderr, target_dir) => {
+                    Why::TargetDir(target_dir.to_path_buf())
                 }
                 None => Why::Error,
             };
+            let stderr = without_status(stderr);
             if !stderr.is_empty() && !matches!(why, Why::Killed(_)) {
-                diagnostics.push(stderr.to_owned());
+                diagnostics.push(stderr);
             }
             if diagnostics.is_empty() && why == Why::Error {
                 diagnostics.push(match status {
-                    Ok(status) => format!("cargo exited with {status} and produced no library"),
-                    Err(error) => format!("waiting for cargo failed: {error}"),
+                    Ok(status) => format!("exited with {status} and produced no library"),
+                    Err(error) => format!("waiting for the build failed: {error}"),
                 });
             }
-            Err(failed(why, diagnostics))
+            Err(Failed {
+                why,
+                diagnostics,
+                duration: started.elapsed(),
+            })
         }
     }
+}
+
+/// Cargo's stderr without its status lines (`       Fresh libc v0.2`, `     Running …`) and
+/// without the compiler command it quotes when the compiler fails (`Caused by: process didn't
+/// exit successfully: `…``): what is left are errors, warnings and what build scripts printed.
+fn without_status(stderr: &str) -> String {
+    let status = |line: &str| {
+        let (Some(head), Some(rest)) = (line.get(..12), line.get(12..)) else {
+            return false;
+        };
+        let word = head.trim_start();
+        rest.starts_with(' ')
+            && word.starts_with(|c: char| c.is_ascii_uppercase())
+            && word.chars().all(|c| c.is_ascii_alphabetic())
+    };
+    let mut kept: Vec<&str> = Vec::new();
+    for line in stderr.lines().filter(|line| !status(line)) {
+        if line.starts_with("  process didn't exit successfully: `") {
+            while kept
+                .last()
+                .is_some_and(|l| l.trim().is_empty() || *l == "Caused by:")
+            {
+                kept.pop();
+            }
+            continue;
+        }
+        kept.push(line);
+    }
+    kept.join("\n").trim().to_owned()
 }
 
 /// Whether cargo's error, the first `error` line of `stderr`, is about a path in `dir`. Only
@@ -289,6 +361,8 @@ pub struct Output {
     pub library: Option<PathBuf>,
     /// Rendered compiler messages for the package, in order.
     pub diagnostics: Vec<String>,
+    /// The compiler's dep-info file, when it said where it wrote one.
+    pub dep_info: Option<PathBuf>,
 }
 
 /// Reads cargo's JSON messages for `package`'s build.
@@ -332,13 +406,16 @@ mod tests {
              /w/src/lib.rs:\n",
         )
         .unwrap();
-        let files = dep_info(&path).unwrap();
+        let files = dep_info(&path, Path::new("/")).unwrap();
         let expected: Vec<PathBuf> = ["/w/src/lib.rs", "/w/my assets/a.txt", "/w/src/world.rs"]
             .into_iter()
             .map(PathBuf::from)
             .collect();
         assert_eq!(files, expected);
-        assert_eq!(dep_info(&dir.path().join("missing.d")), None);
+        assert_eq!(
+            dep_info(&dir.path().join("missing.d"), Path::new("/")),
+            None
+        );
     }
 
     #[test]
@@ -376,6 +453,28 @@ mod tests {
             features_known: true,
             functions: 2,
         }
+    }
+
+    #[test]
+    fn cargo_errors_are_shown_without_status_lines_or_the_compiler_command() {
+        let stderr = "       Fresh libc v0.2.191\n   Compiling game v0.1.0 (/w/game)\n     \
+            Running `CARGO_PKG_NAME=game rustc --crate-name game`\n\
+            error: could not compile `game` (lib) due to 1 previous error\n\n\
+            Caused by:\n  process didn't exit successfully: `CARGO_PKG_NAME=game rustc \
+            --crate-name game` (exit status: 1)\n\
+            warning: build failed, waiting for other jobs to finish...\n";
+        assert_eq!(
+            without_status(stderr),
+            "error: could not compile `game` (lib) due to 1 previous error\n\
+             warning: build failed, waiting for other jobs to finish..."
+        );
+        let lock = "error: failed to open: /w/target/debug/.cargo-lock\n\nCaused by:\n  \
+                    Is a directory (os error 21)";
+        assert_eq!(
+            without_status(lock),
+            lock,
+            "cargo's own errors are kept whole"
+        );
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub enum Event {
         warnings: Vec<String>,
         /// `#[hot] static` items that are new, reset or migrated (`WORLD migrated`).
         states: Vec<String>,
-        /// How long cargo took.
+        /// How long the build took (cargo's, or the compiler's alone: see `timings`).
         build: Duration,
         /// How long copying, loading, checking and rebinding took.
         load: Duration,
@@ -139,13 +139,19 @@ impl std::fmt::Display for Event {
                 states,
                 build,
                 load,
+                timings,
                 ..
             } => {
                 write!(
                     f,
-                    "reloaded {package} v{version}: {} in {} (build {}, load {})",
+                    "reloaded {package} v{version}: {} in {} ({} {}, load {})",
                     plural(*functions, "function"),
                     millis(*build + *load),
+                    if timings.direct_rustc {
+                        "rustc"
+                    } else {
+                        "cargo"
+                    },
                     millis(*build),
                     millis(*load)
                 )?;
@@ -257,8 +263,10 @@ pub struct Timings {
     /// When the runtime saw the change (after the debounce), by the wall clock; `None` for a
     /// reload not caused by a file change.
     pub detected: Option<std::time::SystemTime>,
-    /// Cargo's build.
+    /// The build.
     pub build: Duration,
+    /// Whether the build ran the compiler alone, without cargo (see [`Config::direct_rustc`]).
+    pub direct_rustc: bool,
     /// Placing the library in the private directory (a hard link, or a copy).
     pub copy: Duration,
     /// Opening it: the dynamic loader, the library's initialisers, the ABI and allocator checks.
@@ -304,6 +312,7 @@ pub enum Swap {
 /// | [`debounce`](Config::debounce): quiet time before a build | `HOTFN_DEBOUNCE_MS=50` | 20 ms |
 /// | [`watch`](Config::watch): more paths whose changes rebuild every hot package (e.g. files read by `include_str!` outside the package) | `HOTFN_WATCH=path:path` | none |
 /// | [`debug_info`](Config::debug_info): keep debug info in reloaded libraries | `HOTFN_DEBUGINFO=1` | off |
+/// | [`direct_rustc`](Config::direct_rustc): rebuild without cargo when only Rust files changed | `HOTFN_DIRECT_RUSTC=0` | on |
 ///
 /// ```no_run
 /// use hotfn_runtime::{Config, Swap};
@@ -322,6 +331,7 @@ pub struct Config {
     pub(crate) debounce: Option<Duration>,
     pub(crate) watch: Vec<PathBuf>,
     pub(crate) debug_info: Option<bool>,
+    pub(crate) direct_rustc: Option<bool>,
 }
 
 impl Config {
@@ -394,6 +404,23 @@ impl Config {
     /// ```
     pub fn debug_info(mut self, keep: bool) -> Config {
         self.debug_info = Some(keep);
+        self
+    }
+
+    /// Whether a rebuild may run the compiler without cargo. On by default: when only Rust
+    /// files of a package changed since cargo last built it, the runtime runs again the
+    /// compiler command cargo ran then (same arguments, environment and incremental cache),
+    /// which saves the 30–70 ms cargo spends checking the workspace on every build (a third of
+    /// a small crate's rebuild). A change to anything else (`Cargo.toml`, a file that is not
+    /// Rust, a `watch` path), a package with a build script, and a replay that fails go through
+    /// cargo. Turn it off if a build should see something cargo would notice and hotfn does
+    /// not (say, an environment variable a build script reads).
+    ///
+    /// ```no_run
+    /// hotfn_runtime::Config::new().direct_rustc(false).apply();
+    /// ```
+    pub fn direct_rustc(mut self, direct: bool) -> Config {
+        self.direct_rustc = Some(direct);
         self
     }
 

@@ -17,6 +17,7 @@ static RELOADED: (Mutex<()>, Condvar) = (Mutex::new(()), Condvar::new());
 static QUIET: AtomicBool = AtomicBool::new(false);
 /// Whether reloaded libraries keep their debug info.
 static DEBUG_INFO: AtomicBool = AtomicBool::new(false);
+static DIRECT_RUSTC: AtomicBool = AtomicBool::new(true);
 static SWAP: AtomicU8 = AtomicU8::new(0);
 /// A version waits for [`reload_point`].
 pub(crate) static PENDING: AtomicBool = AtomicBool::new(false);
@@ -49,6 +50,9 @@ fn from_env() -> Config {
     if std::env::var_os("HOTFN_DEBUGINFO").is_some() {
         config.debug_info = Some(flag("HOTFN_DEBUGINFO"));
     }
+    if std::env::var_os("HOTFN_DIRECT_RUSTC").is_some() {
+        config.direct_rustc = Some(flag("HOTFN_DIRECT_RUSTC"));
+    }
     if let Some(paths) = std::env::var_os("HOTFN_WATCH") {
         config.watch = std::env::split_paths(&paths).collect();
     }
@@ -76,6 +80,9 @@ fn set_live(config: &Config) {
     if let Some(keep) = config.debug_info {
         DEBUG_INFO.store(keep, Ordering::Relaxed);
     }
+    if let Some(direct) = config.direct_rustc {
+        DIRECT_RUSTC.store(direct, Ordering::Relaxed);
+    }
 }
 
 /// See [`Config::apply`].
@@ -97,6 +104,7 @@ pub fn apply(config: Config) {
         current.quiet = config.quiet.or(current.quiet);
         current.swap = config.swap.or(current.swap);
         current.debug_info = config.debug_info.or(current.debug_info);
+        current.direct_rustc = config.direct_rustc.or(current.direct_rustc);
         current.debounce = config.debounce.or(current.debounce);
         current.watch.extend(config.watch);
     }
@@ -119,6 +127,12 @@ pub fn quiet() -> bool {
 pub fn debug_info() -> bool {
     drop(settings());
     DEBUG_INFO.load(Ordering::Relaxed)
+}
+
+/// Whether the next build may run the compiler without cargo (see [`Config::direct_rustc`]).
+pub fn direct_rustc() -> bool {
+    drop(settings());
+    DIRECT_RUSTC.load(Ordering::Relaxed)
 }
 
 pub fn swap() -> Swap {

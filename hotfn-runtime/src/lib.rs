@@ -205,6 +205,8 @@ mod load;
 #[cfg(feature = "hot")]
 mod registry;
 #[cfg(feature = "hot")]
+mod replay;
+#[cfg(feature = "hot")]
 mod report;
 #[cfg(feature = "hot")]
 mod runtime;

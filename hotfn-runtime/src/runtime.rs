@@ -15,6 +15,7 @@ use crate::events;
 use crate::guard::{self, HostApi, Panicked};
 use crate::load::{CopyDir, Library};
 use crate::registry::{self, Package};
+use crate::replay::Replay;
 use crate::report;
 use crate::slot::{RawFn, SLOTS, Slot};
 use crate::state::{Changed, Instances, STATES, StateSlot};
@@ -243,12 +244,14 @@ impl Runtime {
         changes.also_watch(extra);
         for (index, package) in packages.iter().enumerate() {
             let dep_info = host.out_dir().join(format!("lib{}.d", package.crate_name));
-            changes.set_deps(index, cargo::dep_info(&dep_info));
+            changes.set_deps(index, cargo::dep_info(&dep_info, Path::new("/")));
         }
         changes.snapshot();
         report::watching(&packages);
         // Packages to build, with when their first unbuilt change was seen.
         let mut pending: BTreeMap<usize, SystemTime> = BTreeMap::new();
+        // Per package, the compiler command cargo last ran for it, while it can run again.
+        let mut replays: Vec<Option<Replay>> = vec![None; packages.len()];
         let note = |pending: &mut BTreeMap<usize, SystemTime>, changed: BTreeSet<usize>| {
             let now = SystemTime::now();
             for index in changed {
@@ -264,9 +267,12 @@ impl Runtime {
                 continue;
             };
             let package = &packages[index];
-            let built = cargo::build(&host, package, report::color());
+            if changes.take_cargo_only(index) {
+                replays[index] = None;
+            }
+            let built = build(&host, package, &mut replays[index]);
             if let Ok(built) = &built {
-                changes.set_deps(index, cargo::dep_info(&built.library.with_extension("d")));
+                changes.set_deps(index, built.deps.clone());
             }
             // A file that changed while cargo ran (an editor still writing, more saves) makes
             // this build stale: build again, without showing or loading the stale result. A
@@ -306,6 +312,7 @@ impl Runtime {
                 let timings = Timings {
                     detected: Some(detected),
                     build: built.duration,
+                    direct_rustc: built.direct_rustc,
                     ..Timings::default()
                 };
                 let _ = self.install(package, &built.library, timings, built.diagnostics);
@@ -595,4 +602,36 @@ pub fn reload_library(package: &str, library: &Path) -> Result<u64, String> {
         .find(|p| p.name == package)
         .ok_or_else(|| format!("no package {package:?} with #[hot] functions in this program"))?;
     runtime.install(package, library, Timings::default(), Vec::new())
+}
+
+/// Builds `package`: by running again the compiler command cargo last ran for it (`replay`),
+/// if there is one and it still applies, else, or if that fails, with cargo, which gives the
+/// next `replay`. A replay that was killed is reported as such, not repeated.
+fn build(
+    host: &HostBuild,
+    package: &Package,
+    replay: &mut Option<Replay>,
+) -> Result<cargo::Built, cargo::Failed> {
+    let color = report::color();
+    let usable = replay
+        .as_ref()
+        .filter(|replay| events::direct_rustc() && replay.debug_info == events::debug_info());
+    // Time spent on a replay that failed, which the user waited for too.
+    let mut tried = Duration::ZERO;
+    if let Some(replay) = usable {
+        match replay.run(&host.target_dir, color) {
+            Ok(built) => return Ok(built),
+            Err(failed) if matches!(failed.why, cargo::Why::Killed(_)) => return Err(failed),
+            // Cargo's diagnostics are the ones to show, and cargo may know better (a file
+            // the command does not name, a dependency rebuilt since).
+            Err(failed) => tried = failed.duration,
+        }
+    }
+    let mut built = cargo::build(host, package, color);
+    *replay = built.as_ref().ok().and_then(|built| built.replay.clone());
+    match &mut built {
+        Ok(built) => built.duration += tried,
+        Err(failed) => failed.duration += tried,
+    }
+    built
 }

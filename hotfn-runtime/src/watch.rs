@@ -35,6 +35,9 @@ pub struct Changes {
     /// Per package, the files its last build read (cargo's dep-info), once known: then only
     /// those, Rust sources and the manifest count, not a log or save file the program writes.
     deps: Vec<Option<HashSet<PathBuf>>>,
+    /// Packages with a change since their last build that only cargo can build (anything but
+    /// one of their own Rust files: a manifest, a build script, an asset, a watched path).
+    cargo_only: BTreeSet<usize>,
 }
 
 impl Changes {
@@ -45,6 +48,7 @@ impl Changes {
             seen: HashMap::new(),
             extra: Vec::new(),
             deps: Vec::new(),
+            cargo_only: BTreeSet::new(),
         }
     }
 
@@ -116,7 +120,23 @@ impl Changes {
             Some(hash) => self.seen.insert(path.to_path_buf(), hash),
             None => self.seen.remove(path),
         };
-        if old == new { Vec::new() } else { packages }
+        if old == new {
+            return Vec::new();
+        }
+        let own_rust = path.extension().is_some_and(|e| e == "rs")
+            && path.file_name().is_some_and(|n| n != "build.rs");
+        for &package in &packages {
+            if !(own_rust && self.package_of(path) == Some(package)) {
+                self.cargo_only.insert(package);
+            }
+        }
+        packages
+    }
+
+    /// Whether package `index` changed, since this was last asked, in a way only cargo can
+    /// build (see `Replay`).
+    pub fn take_cargo_only(&mut self, index: usize) -> bool {
+        self.cargo_only.remove(&index)
     }
 
     /// Reads every relevant file under the roots, so the first save of an unchanged file is no
@@ -144,6 +164,8 @@ impl Changes {
                 }
             }
         }
+        // What is there at the start is no change.
+        self.cargo_only.clear();
     }
 
     /// The packages whose files changed among `paths`, reading each file once.
@@ -314,6 +336,35 @@ mod tests {
         ))));
         assert!(can_change(&EventKind::Create(CreateKind::File)));
         assert!(can_change(&EventKind::Any));
+    }
+
+    #[test]
+    fn only_a_package_s_own_rust_files_can_be_built_without_cargo() {
+        let mut c = changes();
+        c.also_watch(vec!["/assets".into()]);
+        let mut save = |path: &str, text: &str| c.observe(Path::new(path), Some(text.as_bytes()));
+        save("/w/src/lib.rs", "v1");
+        save("/w/crates/physics/src/lib.rs", "v1");
+        save("/w/Cargo.toml", "[package]");
+        c.cargo_only.clear();
+        let mut save = |path: &str, text: &str| c.observe(Path::new(path), Some(text.as_bytes()));
+        assert_eq!(save("/w/src/lib.rs", "v2"), [0]);
+        assert_eq!(save("/w/crates/physics/src/lib.rs", "v2"), [1]);
+        assert!(!c.take_cargo_only(0) && !c.take_cargo_only(1));
+        for (path, packages) in [
+            ("/w/Cargo.toml", vec![0]),
+            ("/w/build.rs", vec![0]),
+            ("/w/src/level.ron", vec![0]),
+            ("/assets/ship.wgsl", vec![0, 1]),
+        ] {
+            assert_eq!(c.observe(Path::new(path), Some(b"new")), packages, "{path}");
+            for package in [0, 1] {
+                let expected = packages.contains(&package);
+                assert_eq!(c.take_cargo_only(package), expected, "{path}: {package}");
+            }
+        }
+        // Taken once: the build that follows goes through cargo, later ones need not.
+        assert!(!c.take_cargo_only(0));
     }
 
     #[test]

@@ -134,6 +134,73 @@ fn a_compile_error_keeps_the_old_code_until_fixed() {
 }
 
 #[test]
+fn rust_edits_rebuild_with_rustc_alone_and_anything_else_goes_through_cargo() {
+    let fixture = Fixture::new("basic", "direct");
+    let mut app = fixture.start_hot();
+    // The line announcing reload `version`, and the frame of `label` it leads to.
+    let reload = |app: &mut App, mark: usize, version: u32, label: &str| {
+        let line = app.wait_for_reload(mark, version);
+        app.wait_for_frame(label, line, RELOAD, |f| f.get("label").starts_with(label));
+        app.output()[line].clone()
+    };
+    let built_by = |line: &str, tool: &str| {
+        assert!(
+            line.contains(&format!(" ({tool} ")),
+            "built by {tool}: {line}"
+        );
+    };
+
+    // The first build is cargo's, which shows the compiler command to run next time.
+    let mark = app.len();
+    fixture.edit("src/lib.rs", "label-v1", "label-v2");
+    built_by(&reload(&mut app, mark, 1, "label-v2"), "cargo");
+    let mark = app.len();
+    fixture.edit("src/lib.rs", "label-v2", "label-v3");
+    built_by(&reload(&mut app, mark, 2, "label-v3"), "rustc");
+
+    // A manifest change that changes the compiler command (a new feature is a new
+    // `--check-cfg`): cargo builds, with the new command, which the next edit runs again.
+    let mark = app.len();
+    fixture.edit("Cargo.toml", "[features]\n", "[features]\nunused = []\n");
+    fixture.edit("src/lib.rs", "label-v3", "label-v4");
+    built_by(&reload(&mut app, mark, 3, "label-v4"), "cargo");
+    let mark = app.len();
+    fixture.edit("src/lib.rs", "label-v4", "label-v5");
+    built_by(&reload(&mut app, mark, 4, "label-v5"), "rustc");
+
+    // A compile error in a replay is shown once, as cargo shows it; the fix goes through
+    // cargo, which failed last.
+    let mark = app.len();
+    fixture.edit(
+        "src/lib.rs",
+        LABEL_V5,
+        "format!(\"label-v6 {frame}\") + 1u8",
+    );
+    let (failed, _) = app.wait_for("the build failure", mark, RELOAD, |l| {
+        l.contains("[hotfn] build of")
+    });
+    let shown = app.output()[mark..failed].join("\n");
+    assert_eq!(
+        shown.matches("src/lib.rs:").count(),
+        1,
+        "one diagnostic:\n{shown}"
+    );
+    assert!(
+        !shown.contains("CARGO_PKG") && !shown.contains("Fresh"),
+        "no cargo command lines or status lines:\n{shown}"
+    );
+    let mark = app.len();
+    fixture.edit(
+        "src/lib.rs",
+        "format!(\"label-v6 {frame}\") + 1u8",
+        "format!(\"label-v7 {frame}\")",
+    );
+    built_by(&reload(&mut app, mark, 5, "label-v7"), "cargo");
+}
+
+const LABEL_V5: &str = "format!(\"label-v5 {frame}\")";
+
+#[test]
 fn a_function_first_called_after_a_reload_runs_the_new_code() {
     let fixture = Fixture::new("basic", "late");
     let mut app = fixture.start_hot();
