@@ -255,8 +255,12 @@ fn hotfn_rows(table: &mut Table, samples: &Result<Vec<HotfnSample>, String>, cop
         "save → change detected (the 20 ms debounce)",
         each(|s| since(s.save, s.reload.detected)),
     );
+    let by_rustc = samples.iter().filter(|s| s.reload.rustc).count();
     table.row(
-        "build (cargo, as the runtime timed it)",
+        format!(
+            "build, as the runtime timed it (rustc alone: {by_rustc} of {})",
+            samples.len()
+        ),
         each(|s| s.reload.build),
     );
     table.row(copy, each(|s| s.reload.copy));

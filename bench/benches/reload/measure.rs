@@ -22,6 +22,8 @@ pub struct Reload {
     /// When the runtime saw the change, after the debounce.
     pub detected: SystemTime,
     pub build: Duration,
+    /// Whether the compiler built it alone, without cargo.
+    pub rustc: bool,
     pub copy: Duration,
     pub open: Duration,
     pub verify: Duration,
@@ -31,8 +33,8 @@ pub struct Reload {
 }
 
 impl Reload {
-    /// Reads `timings version=N detected_us=… build_us=… copy_us=… open_us=… verify_us=…
-    /// bind_us=… applied_us=…`.
+    /// Reads `timings version=N detected_us=… build_us=… rustc=0|1 copy_us=… open_us=…
+    /// verify_us=… bind_us=… applied_us=…`.
     pub fn parse(line: &str) -> Option<Reload> {
         let fields = line.strip_prefix("timings ")?;
         let value = |key: &str| -> Option<u64> {
@@ -48,6 +50,7 @@ impl Reload {
             version: value("version")?,
             detected: at("detected_us")?,
             build: micros("build_us")?,
+            rustc: value("rustc") == Some(1),
             copy: micros("copy_us")?,
             open: micros("open_us")?,
             verify: micros("verify_us")?,
@@ -269,11 +272,12 @@ fn runtime_build(app: &App) -> Command {
 
 /// Checks the parser on a line as the programs print it (run by `cargo test --benches`).
 pub fn check_parsing() {
-    let line = "timings version=3 detected_us=1700000000000000 build_us=412000 copy_us=30 \
+    let line = "timings version=3 detected_us=1700000000000000 build_us=412000 rustc=1 copy_us=30 \
                 open_us=250 verify_us=40 bind_us=5 applied_us=1700000000413000";
     let reload = Reload::parse(line).expect("a timings line");
     assert_eq!(reload.version, 3);
     assert_eq!(reload.build, Duration::from_millis(412));
+    assert!(reload.rustc);
     assert_eq!(reload.framework(), Duration::from_micros(325));
     assert_eq!(
         since(reload.detected, reload.applied),
