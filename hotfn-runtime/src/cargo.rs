@@ -201,6 +201,7 @@ pub enum Why {
 /// Runs the build of `package` and waits for it.
 pub fn build(host: &HostBuild, package: &Package, color: bool) -> Result<Built, Failed> {
     let started = Instant::now();
+    let began = std::time::SystemTime::now();
     let mut command = host.command(package, color);
     let mut child = spawn(&mut command, &host.cargo.to_string_lossy(), started)?;
     let stderr = child.stderr.take().map(|mut pipe| {
@@ -221,7 +222,7 @@ pub fn build(host: &HostBuild, package: &Package, color: bool) -> Result<Built, 
         .library
         .as_ref()
         .and_then(|library| dep_info(&library.with_extension("d"), Path::new("/")));
-    let replay = Replay::find(&stderr, package, crate::events::debug_info());
+    let replay = Replay::find(&stderr, package, crate::events::debug_info(), began);
     let built = conclude(started, status, output, &stderr, &host.target_dir);
     built.map(|built| Built {
         deps,

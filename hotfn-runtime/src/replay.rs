@@ -4,13 +4,13 @@
 //! only the package's own Rust files changed since cargo last built it, nothing cargo checks can
 //! have changed, so the runtime runs that compiler command itself, with the same arguments,
 //! environment and incremental cache. Any other change (a manifest, a build script, a file
-//! that is not Rust), a package with a build script, or a replay that fails goes through cargo,
-//! which also captures the command anew.
+//! that is not Rust, a file of a local package it depends on), a package with a build script,
+//! or a replay that fails goes through cargo, which also captures the command anew.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use crate::cargo::{Built, Failed, Output, conclude, dep_info, spawn};
 use crate::registry::Package;
@@ -25,6 +25,11 @@ pub struct Replay {
     dir: PathBuf,
     /// Whether it keeps debug info (see `Config::debug_info`), which is part of `args`.
     pub debug_info: bool,
+    /// The local packages (path dependencies) it links, whose changes the runtime does not
+    /// watch but cargo would build first.
+    local_deps: Vec<PathBuf>,
+    /// When the cargo build that ran it started: a file changed later is not in its inputs.
+    since: SystemTime,
 }
 
 impl Replay {
@@ -32,10 +37,16 @@ impl Replay {
     /// ``     Running `CARGO_CRATE_NAME=game … /path/rustc --crate-name game … --crate-type cdylib …` ``.
     /// `None` if cargo did not run it (the library was fresh), if the package has a build script
     /// (its output may depend on any file), or if the line cannot be read back exactly.
-    pub fn find(cargo_stderr: &str, package: &Package, debug_info: bool) -> Option<Replay> {
-        cargo_stderr.lines().find_map(|line| {
+    /// `since`: when that cargo build started.
+    pub fn find(
+        cargo_stderr: &str,
+        package: &Package,
+        debug_info: bool,
+        since: SystemTime,
+    ) -> Option<Replay> {
+        let mut replay = cargo_stderr.lines().find_map(|line| {
             let command = line.trim_start().strip_prefix("Running `")?;
-            let replay = Replay::parse(command.strip_suffix('`')?, package, debug_info)?;
+            let replay = Replay::parse(command.strip_suffix('`')?, package, debug_info, since)?;
             let runs = |flag: &str, value: &str| {
                 replay
                     .args
@@ -45,11 +56,38 @@ impl Replay {
             let ours = runs("--crate-name", &package.crate_name) && runs("--crate-type", "cdylib");
             let build_script = replay.env.iter().any(|(key, _)| key == "OUT_DIR");
             (ours && !build_script).then_some(replay)
+        })?;
+        replay.local_deps = local_packages(cargo_stderr)
+            .filter(|dir| *dir != package.manifest_dir)
+            .collect();
+        Some(replay)
+    }
+
+    /// Whether a file of a local package it links changed since cargo built it: then cargo
+    /// must build that package first. Looks at the files at the top of each package and
+    /// everything under its `src` (where cargo's layout puts a crate's sources).
+    pub fn dependency_changed(&self) -> bool {
+        let newer = |path: &Path| {
+            std::fs::metadata(path)
+                .and_then(|m| m.modified())
+                .is_ok_and(|modified| modified >= self.since)
+        };
+        self.local_deps.iter().any(|dir| {
+            let top = std::fs::read_dir(dir).into_iter().flatten().flatten();
+            let top_changed = top
+                .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
+                .any(|entry| newer(&entry.path()));
+            top_changed || any_file(&dir.join("src"), &newer)
         })
     }
 
     /// Reads `KEY=value … program arg …`, quoted the way cargo quotes (POSIX shell).
-    fn parse(command: &str, package: &Package, debug_info: bool) -> Option<Replay> {
+    fn parse(
+        command: &str,
+        package: &Package,
+        debug_info: bool,
+        since: SystemTime,
+    ) -> Option<Replay> {
         let mut words = shlex::split(command)?.into_iter().peekable();
         let mut env = Vec::new();
         while let Some((key, value)) = words.peek().and_then(|word| assignment(word)) {
@@ -78,6 +116,8 @@ impl Replay {
             env,
             dir,
             debug_info,
+            local_deps: Vec::new(),
+            since,
         })
     }
 
@@ -109,6 +149,34 @@ impl Replay {
             ..built
         })
     }
+}
+
+/// The directories of the local packages cargo names in its status lines:
+/// `       Fresh physics v0.1.0 (/w/physics)`, `   Compiling game v0.1.0 (/w/game)`.
+/// Packages from a registry have no directory there, and from git a URL.
+fn local_packages(cargo_stderr: &str) -> impl Iterator<Item = PathBuf> + '_ {
+    cargo_stderr.lines().filter_map(|line| {
+        let (_, rest) = line.split_once(" (")?;
+        let (dir, _) = rest.split_once(')')?;
+        let dir = Path::new(dir);
+        (dir.is_absolute() && dir.is_dir()).then(|| dir.to_path_buf())
+    })
+}
+
+/// Whether `dir` or a directory in it (hidden ones aside) holds a file for which `test` holds.
+fn any_file(dir: &Path, test: &impl Fn(&Path) -> bool) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let path = entry.path();
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => !hidden && any_file(&path, test),
+            Ok(_) => test(&path),
+            Err(_) => false,
+        }
+    })
 }
 
 /// `KEY=value` as cargo writes an environment variable before the program.
@@ -207,7 +275,7 @@ mod tests {
              \x20   Finished `dev` profile in 0.20s\n",
             package.manifest_dir.display()
         );
-        let replay = Replay::find(&stderr, &package, false).unwrap();
+        let replay = Replay::find(&stderr, &package, false, SystemTime::now()).unwrap();
         assert_eq!(replay.program, PathBuf::from("rustc"));
         assert_eq!(
             replay.env,
@@ -229,23 +297,76 @@ mod tests {
     fn a_build_script_a_fresh_library_or_another_crate_give_no_replay() {
         let (_ws, package) = workspace();
         let script = format!("     Running `OUT_DIR=/t/out CARGO_CRATE_NAME=game {RUSTC}`");
-        assert_eq!(Replay::find(&script, &package, false), None);
         assert_eq!(
-            Replay::find("       Fresh game v0.1.0\n", &package, false),
+            Replay::find(&script, &package, false, SystemTime::now()),
+            None
+        );
+        assert_eq!(
+            Replay::find(
+                "       Fresh game v0.1.0\n",
+                &package,
+                false,
+                SystemTime::now()
+            ),
             None
         );
         let other = format!(
             "     Running `{}`",
             RUSTC.replace("--crate-name game", "--crate-name gamex")
         );
-        assert_eq!(Replay::find(&other, &package, false), None);
+        assert_eq!(
+            Replay::find(&other, &package, false, SystemTime::now()),
+            None
+        );
         let rlib = format!("     Running `{}`", RUSTC.replace("cdylib", "lib"));
-        assert_eq!(Replay::find(&rlib, &package, false), None);
+        assert_eq!(
+            Replay::find(&rlib, &package, false, SystemTime::now()),
+            None
+        );
         let missing = format!(
             "     Running `{}`",
             RUSTC.replace("rustc", "/no/such/rustc")
         );
-        assert_eq!(Replay::find(&missing, &package, false), None);
+        assert_eq!(
+            Replay::find(&missing, &package, false, SystemTime::now()),
+            None
+        );
+    }
+
+    #[test]
+    fn a_change_in_a_local_package_it_links_means_cargo_builds_first() {
+        let (ws, package) = workspace();
+        let physics = ws.path().join("physics");
+        std::fs::create_dir_all(physics.join("src/world")).unwrap();
+        std::fs::create_dir_all(physics.join("assets")).unwrap();
+        for file in ["Cargo.toml", "src/world/mod.rs", "assets/level.ron"] {
+            std::fs::write(physics.join(file), "").unwrap();
+        }
+        let stderr = format!(
+            "       Fresh libc v0.2.191\n       Fresh serde v1.0 (registry+https://x)\n       \
+             Fresh physics v0.1.0 ({})\n   Compiling game v0.1.0 ({})\n     Running `{RUSTC}`\n",
+            physics.display(),
+            package.manifest_dir.display()
+        );
+        let since = SystemTime::now() + std::time::Duration::from_secs(60);
+        let replay = Replay::find(&stderr, &package, false, since).unwrap();
+        assert_eq!(
+            replay.local_deps,
+            [physics.as_path()],
+            "not the package itself"
+        );
+        assert!(!replay.dependency_changed());
+        let touch = |file: &str| {
+            let file = std::fs::File::options()
+                .write(true)
+                .open(physics.join(file));
+            let later = since + std::time::Duration::from_secs(1);
+            file.unwrap().set_modified(later).unwrap();
+        };
+        touch("assets/level.ron");
+        assert!(!replay.dependency_changed(), "not a crate's source");
+        touch("src/world/mod.rs");
+        assert!(replay.dependency_changed());
     }
 
     #[test]

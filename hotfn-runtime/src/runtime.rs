@@ -615,7 +615,8 @@ fn build(
     let color = report::color();
     let usable = replay
         .as_ref()
-        .filter(|replay| events::direct_rustc() && replay.debug_info == events::debug_info());
+        .filter(|replay| events::direct_rustc() && replay.debug_info == events::debug_info())
+        .filter(|replay| !replay.dependency_changed());
     // Time spent on a replay that failed, which the user waited for too.
     let mut tried = Duration::ZERO;
     if let Some(replay) = usable {

@@ -121,4 +121,27 @@ fn each_crate_of_a_workspace_reloads_on_its_own() {
         assert_eq!(frame.get("via"), "b-v2(a-v3)", "{}", frame.line);
         assert_eq!(frame.get("b"), "b-v2", "{}", frame.line);
     }
+
+    // b's next build needs a's current code: cargo builds it, not the compiler command cargo
+    // ran for b before a changed (which would link a's old library). The one after that may.
+    let mark = app.len();
+    fixture.edit("a/src/lib.rs", "\"plain-a-v2\"", "\"plain-a-v3\"");
+    expect_one_reload(&mut app, mark, 4, &a);
+    for (version, label, tool, plain) in [
+        (5, "b-v3", "cargo", "plain-a-v3"),
+        (6, "b-v4", "rustc", "plain-a-v3"),
+    ] {
+        let mark = app.len();
+        let previous = format!("b-v{}", version - 3);
+        fixture.edit("b/src/lib.rs", &previous, label);
+        let reloaded = expect_one_reload(&mut app, mark, version, &b);
+        let line = app.output()[reloaded].clone();
+        assert!(
+            line.contains(&format!(" ({tool} ")),
+            "built by {tool}: {line}"
+        );
+        let (_, frame) =
+            app.wait_for_frame("b's new code", reloaded, RELOAD, |f| f.get("b") == label);
+        assert_eq!(frame.get("plain_b"), plain, "{}", frame.line);
+    }
 }
