@@ -36,7 +36,8 @@ impl Replay {
     /// Finds, in cargo's `-vv` output, the command that built `package`'s library:
     /// ``     Running `CARGO_CRATE_NAME=game … /path/rustc --crate-name game … --crate-type cdylib …` ``.
     /// `None` if cargo did not run it (the library was fresh), if the package has a build script
-    /// (its output may depend on any file), or if the line cannot be read back exactly.
+    /// (its output may depend on any file), if the line cannot be read back exactly, or on
+    /// Windows.
     /// `since`: when that cargo build started.
     pub fn find(
         cargo_stderr: &str,
@@ -44,6 +45,10 @@ impl Replay {
         debug_info: bool,
         since: SystemTime,
     ) -> Option<Replay> {
+        // There cargo writes `set KEY=value&& program …`, which is not read back: always cargo.
+        if cfg!(windows) {
+            return None;
+        }
         let mut replay = cargo_stderr.lines().find_map(|line| {
             let command = line.trim_start().strip_prefix("Running `")?;
             let replay = Replay::parse(command.strip_suffix('`')?, package, debug_info, since)?;
