@@ -223,7 +223,7 @@ pub fn build(host: &HostBuild, package: &Package, color: bool) -> Result<Built, 
         .as_ref()
         .and_then(|library| dep_info(&library.with_extension("d"), Path::new("/")));
     let replay = Replay::find(&stderr, package, crate::events::debug_info(), began);
-    let built = conclude(started, status, output, &stderr, &host.target_dir);
+    let built = conclude("cargo", started, status, output, &stderr, &host.target_dir);
     built.map(|built| Built {
         deps,
         replay,
@@ -240,9 +240,11 @@ pub fn spawn(command: &mut Command, program: &str, started: Instant) -> Result<C
     })
 }
 
-/// The outcome of a build that ended with `status`, from what it printed: the messages read
-/// (`output`) and any other text on stderr (shown without cargo's status lines).
+/// The outcome of a build by `program` (`cargo`, or `the compiler` run directly) that ended with
+/// `status`, from what it printed: the messages read (`output`) and any other text on stderr
+/// (shown without cargo's status lines).
 pub fn conclude(
+    program: &str,
     started: Instant,
     status: std::io::Result<ExitStatus>,
     output: Output,
@@ -265,7 +267,7 @@ pub fn conclude(
             direct_rustc: false,
         }),
         _ => {
-            let why = match killed(status.as_ref().ok(), stderr) {
+            let why = match killed(program, status.as_ref().ok(), stderr) {
                 Some(how) => Why::Killed(how),
                 // No compiler message, and cargo's error names the target directory.
                 None if diagnostics.is_empty() && names(stderr, target_dir) => {
@@ -330,10 +332,11 @@ fn names(stderr: &str, dir: &Path) -> bool {
         .is_some_and(|line| line.contains(&*dir.to_string_lossy()))
 }
 
-/// How the build was killed, if it was: cargo itself, or the compiler (cargo then says
-/// `(signal: 9, SIGKILL: kill)`), by a signal that ends processes on request. A crash (SIGSEGV
-/// and the like) is an error to show, not an interruption.
-fn killed(status: Option<&std::process::ExitStatus>, stderr: &str) -> Option<String> {
+/// How the build was killed, if it was: the process the runtime started (`program`: cargo, or
+/// the compiler run directly), or the compiler under cargo (which then says `(signal: 9,
+/// SIGKILL: kill)`), by a signal that ends processes on request. A crash (SIGSEGV and the like)
+/// is an error to show, not an interruption.
+fn killed(program: &str, status: Option<&ExitStatus>, stderr: &str) -> Option<String> {
     const ENDING: [(i32, &str); 4] = [
         (9, "SIGKILL"),
         (15, "SIGTERM"),
@@ -343,10 +346,10 @@ fn killed(status: Option<&std::process::ExitStatus>, stderr: &str) -> Option<Str
     #[cfg(unix)]
     if let Some(signal) = status.and_then(std::os::unix::process::ExitStatusExt::signal) {
         let (_, name) = ENDING.iter().find(|(number, _)| *number == signal)?;
-        return Some(format!("cargo was killed by {name}"));
+        return Some(format!("{program} was killed (signal: {signal}, {name})"));
     }
     #[cfg(not(unix))]
-    let _ = status;
+    let _ = (program, status);
     let (_, rest) = stderr.split_once("(signal: ")?;
     let signal = rest.split(')').next()?;
     ENDING
@@ -424,12 +427,15 @@ mod tests {
         let cargo = "error: could not compile `game` (lib)\n\nCaused by:\n  process didn't exit \
                      successfully: `rustc --crate-name game` (signal: 9, SIGKILL: kill)";
         assert_eq!(
-            killed(None, cargo).as_deref(),
+            killed("cargo", None, cargo).as_deref(),
             Some("the compiler was killed (signal: 9, SIGKILL: kill)")
         );
         let crash = cargo.replace("9, SIGKILL: kill", "11, SIGSEGV: invalid memory reference");
-        assert_eq!(killed(None, &crash), None);
-        assert_eq!(killed(None, "error[E0308]: mismatched types"), None);
+        assert_eq!(killed("cargo", None, &crash), None);
+        assert_eq!(
+            killed("cargo", None, "error[E0308]: mismatched types"),
+            None
+        );
     }
 
     #[cfg(unix)]
@@ -438,11 +444,16 @@ mod tests {
         use std::os::unix::process::ExitStatusExt;
         let status = std::process::ExitStatus::from_raw(9);
         assert_eq!(
-            killed(Some(&status), "").as_deref(),
-            Some("cargo was killed by SIGKILL")
+            killed("cargo", Some(&status), "").as_deref(),
+            Some("cargo was killed (signal: 9, SIGKILL)")
+        );
+        // The compiler run directly, as the tests for a killed build see it either way.
+        assert_eq!(
+            killed("the compiler", Some(&status), "").as_deref(),
+            Some("the compiler was killed (signal: 9, SIGKILL)")
         );
         let crash = std::process::ExitStatus::from_raw(11);
-        assert_eq!(killed(Some(&crash), ""), None);
+        assert_eq!(killed("cargo", Some(&crash), ""), None);
     }
 
     fn package() -> Package {

@@ -148,7 +148,8 @@ impl Replay {
             .dep_info
             .as_ref()
             .and_then(|file| dep_info(file, &self.dir));
-        conclude(started, child.wait(), output, &text, target_dir).map(|built| Built {
+        let status = child.wait();
+        conclude("the compiler", started, status, output, &text, target_dir).map(|built| Built {
             deps,
             direct_rustc: true,
             ..built
