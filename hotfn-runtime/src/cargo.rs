@@ -198,11 +198,42 @@ pub enum Why {
     Killed(String),
 }
 
+/// How a build shares the CPU with the program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// An edit waits for it.
+    Normal,
+    /// Nobody waits for it (the first build, before any edit): the program comes first.
+    Low,
+}
+
 /// Runs the build of `package` and waits for it.
-pub fn build(host: &HostBuild, package: &Package, color: bool) -> Result<Built, Failed> {
+pub fn build(
+    host: &HostBuild,
+    package: &Package,
+    color: bool,
+    priority: Priority,
+) -> Result<Built, Failed> {
     let started = Instant::now();
     let began = std::time::SystemTime::now();
     let mut command = host.command(package, color);
+    #[cfg(unix)]
+    if priority == Priority::Low {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: the closure runs in the child between fork and exec, where only
+        // async-signal-safe calls are allowed; it makes one system call (setpriority, which
+        // glibc and musl implement as the bare syscall) and touches no memory.
+        unsafe {
+            command.pre_exec(|| {
+                // Niceness 10, inherited by the compilers cargo starts. Failing to lower it
+                // only costs the program some CPU: not a reason to fail the build.
+                libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+                Ok(())
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = priority;
     let mut child = spawn(&mut command, &host.cargo.to_string_lossy(), started)?;
     let stderr = child.stderr.take().map(|mut pipe| {
         std::thread::spawn(move || {

@@ -134,7 +134,7 @@ fn a_compile_error_keeps_the_old_code_until_fixed() {
 }
 
 #[test]
-fn rust_edits_rebuild_with_rustc_alone_and_anything_else_goes_through_cargo() {
+fn rust_edits_rebuild_with_rustc_alone_from_the_first_and_anything_else_goes_through_cargo() {
     let fixture = Fixture::new("basic", "direct");
     let mut app = fixture.start_hot();
     // The line announcing reload `version`, and the frame of `label` it leads to.
@@ -150,10 +150,12 @@ fn rust_edits_rebuild_with_rustc_alone_and_anything_else_goes_through_cargo() {
         );
     };
 
-    // The first build is cargo's, which shows the compiler command to run next time.
+    // At start, the runtime built the package once through cargo, silently, which gave the
+    // compiler command to run again: even the first edit is built by the compiler alone (an
+    // edit made while that build runs waits for it).
     let mark = app.len();
     fixture.edit("src/lib.rs", "label-v1", "label-v2");
-    built_by(&reload(&mut app, mark, 1, "label-v2"), "cargo");
+    built_by(&reload(&mut app, mark, 1, "label-v2"), "rustc");
     let mark = app.len();
     fixture.edit("src/lib.rs", "label-v2", "label-v3");
     built_by(&reload(&mut app, mark, 2, "label-v3"), "rustc");
