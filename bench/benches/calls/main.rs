@@ -69,6 +69,9 @@ impl Inputs {
 }
 
 fn main() {
+    // Nothing edits `bench/hot` while this runs: no build at the runtime's start, which would
+    // compete with the measurements (here and in the child processes).
+    hotfn_runtime::Config::new().warm_up(false).apply();
     if let Some(library) = contention::child_library() {
         return contention::child(&library);
     }
