@@ -329,17 +329,8 @@ pub fn conclude(
 /// without the compiler command it quotes when the compiler fails (`Caused by: process didn't
 /// exit successfully: `…``): what is left are errors, warnings and what build scripts printed.
 fn without_status(stderr: &str) -> String {
-    let status = |line: &str| {
-        let (Some(head), Some(rest)) = (line.get(..12), line.get(12..)) else {
-            return false;
-        };
-        let word = head.trim_start();
-        rest.starts_with(' ')
-            && word.starts_with(|c: char| c.is_ascii_uppercase())
-            && word.chars().all(|c| c.is_ascii_alphabetic())
-    };
     let mut kept: Vec<&str> = Vec::new();
-    for line in stderr.lines().filter(|line| !status(line)) {
+    for line in stderr.lines().filter(|line| !is_status(line)) {
         if line.starts_with("  process didn't exit successfully: `") {
             while kept
                 .last()
@@ -352,6 +343,18 @@ fn without_status(stderr: &str) -> String {
         kept.push(line);
     }
     kept.join("\n").trim().to_owned()
+}
+
+/// Whether `line` is one of cargo's status lines: a capitalised word right-aligned in 12 columns,
+/// then a space (`       Fresh libc v0.2`, `   Compiling game v0.1.0 (/w/game)`).
+pub fn is_status(line: &str) -> bool {
+    let (Some(head), Some(rest)) = (line.get(..12), line.get(12..)) else {
+        return false;
+    };
+    let word = head.trim_start();
+    rest.starts_with(' ')
+        && word.starts_with(|c: char| c.is_ascii_uppercase())
+        && word.chars().all(|c| c.is_ascii_alphabetic())
 }
 
 /// Whether cargo's error, the first `error` line of `stderr`, is about a path in `dir`. Only

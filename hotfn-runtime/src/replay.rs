@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Instant, SystemTime};
 
-use crate::cargo::{Built, Failed, Output, conclude, dep_info, spawn};
+use crate::cargo::{Built, Failed, Output, conclude, dep_info, is_status, spawn};
 use crate::registry::Package;
 
 /// The compiler command cargo ran to build a package as a loadable library.
@@ -35,10 +35,9 @@ pub struct Replay {
 impl Replay {
     /// Finds, in cargo's `-vv` output, the command that built `package`'s library:
     /// ``     Running `CARGO_CRATE_NAME=game … /path/rustc --crate-name game … --crate-type cdylib …` ``.
-    /// `None` if cargo did not run it (the library was fresh), if the package has a build script
-    /// (its output may depend on any file), if the line cannot be read back exactly, or on
-    /// Windows.
-    /// `since`: when that cargo build started.
+    /// `since` is when that cargo build started. `None` if cargo did not run the command (the
+    /// library was fresh), if the package has a build script (its output may depend on any
+    /// file), if the line cannot be read back exactly, or on Windows.
     pub fn find(
         cargo_stderr: &str,
         package: &Package,
@@ -161,12 +160,15 @@ impl Replay {
 /// `       Fresh physics v0.1.0 (/w/physics)`, `   Compiling game v0.1.0 (/w/game)`.
 /// Packages from a registry have no directory there, and from git a URL.
 fn local_packages(cargo_stderr: &str) -> impl Iterator<Item = PathBuf> + '_ {
-    cargo_stderr.lines().filter_map(|line| {
-        let (_, rest) = line.split_once(" (")?;
-        let (dir, _) = rest.split_once(')')?;
-        let dir = Path::new(dir);
-        (dir.is_absolute() && dir.is_dir()).then(|| dir.to_path_buf())
-    })
+    cargo_stderr
+        .lines()
+        .filter(|line| is_status(line))
+        .filter_map(|line| {
+            let (_, rest) = line.split_once(" (")?;
+            let (dir, _) = rest.split_once(')')?;
+            let dir = Path::new(dir);
+            (dir.is_absolute() && dir.is_dir()).then(|| dir.to_path_buf())
+        })
 }
 
 /// Whether `dir` or a directory in it (hidden ones aside) holds a file for which `test` holds.
