@@ -325,12 +325,23 @@ pub fn conclude(
     }
 }
 
-/// Cargo's stderr without its status lines (`       Fresh libc v0.2`, `     Running …`) and
-/// without the compiler command it quotes when the compiler fails (`Caused by: process didn't
-/// exit successfully: `…``): what is left are errors, warnings and what build scripts printed.
+/// Cargo's stderr without its status lines (`       Fresh libc v0.2`, `     Running …`), without
+/// its echo of what build scripts print as they run (`[openssl-sys 0.9.1] …`: a failed script's
+/// output is repeated in the error), and without the command it quotes when a process fails
+/// (`Caused by: process didn't exit successfully: `…``): what is left are errors and warnings.
 fn without_status(stderr: &str) -> String {
+    let echo = |line: &str| {
+        let Some((package, _)) = line.strip_prefix('[').and_then(|l| l.split_once("] ")) else {
+            return false;
+        };
+        let version = package.split_once(' ').map(|(_, version)| version);
+        version.is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+    };
     let mut kept: Vec<&str> = Vec::new();
-    for line in stderr.lines().filter(|line| !is_status(line)) {
+    for line in stderr
+        .lines()
+        .filter(|line| !is_status(line) && !echo(line))
+    {
         if line.starts_with("  process didn't exit successfully: `") {
             while kept
                 .last()
@@ -520,6 +531,15 @@ mod tests {
             without_status(lock),
             lock,
             "cargo's own errors are kept whole"
+        );
+        let script = "   Compiling bs v0.1.0 (/w/bs)\n[bs 0.1.0] no libfoo\n\
+            error: failed to run custom build command for `bs v0.1.0 (/w/bs)`\n\nCaused by:\n  \
+            process didn't exit successfully: `CARGO=cargo /w/target/debug/build/bs/build-script-build` \
+            (exit status: 1)\n  --- stderr\n  no libfoo\n[not an echo]";
+        assert_eq!(
+            without_status(script),
+            "error: failed to run custom build command for `bs v0.1.0 (/w/bs)`\n  --- stderr\n  \
+             no libfoo\n[not an echo]"
         );
     }
 
