@@ -273,8 +273,8 @@ fn game_loop(
 #[derive(Default)]
 struct Status {
     watching: bool,
-    /// The last reload: build and load times.
-    reload: Option<(Duration, Duration)>,
+    /// The last reload: what built it (`cargo`, or `rustc` alone), build and load times.
+    reload: Option<(&'static str, Duration, Duration)>,
     /// The last failure (build error, refused reload, panic…), until the next reload.
     problem: Option<String>,
     /// Why reloading is off.
@@ -285,8 +285,18 @@ impl Status {
     fn record(&mut self, event: &Event) {
         match event {
             Event::Watching { .. } => self.watching = true,
-            Event::Reloaded { build, load, .. } => {
-                self.reload = Some((*build, *load));
+            Event::Reloaded {
+                build,
+                load,
+                timings,
+                ..
+            } => {
+                let tool = if timings.direct_rustc {
+                    "rustc"
+                } else {
+                    "cargo"
+                };
+                self.reload = Some((tool, *build, *load));
                 self.problem = None;
             }
             Event::BuildFailed { diagnostics, .. } => {
@@ -349,9 +359,9 @@ impl Status {
             ));
         }
         spans.push(match (self.reload, self.watching) {
-            (Some((build, load)), _) => Span::styled(
+            (Some((tool, build, load)), _) => Span::styled(
                 format!(
-                    " reloaded in {} (build {}, load {})",
+                    " reloaded in {} ({tool} {}, load {})",
                     millis(build + load),
                     millis(build),
                     millis(load)
@@ -453,10 +463,14 @@ mod tests {
             states: vec![],
             build: Duration::from_millis(400),
             load: Duration::from_millis(12),
-            timings: hotfn_runtime::Timings::default(),
+            timings: {
+                let mut timings = hotfn_runtime::Timings::default();
+                timings.direct_rustc = true;
+                timings
+            },
         });
         assert!(
-            text(&status).ends_with(" reloaded in 412 ms (build 400 ms, load 12 ms)"),
+            text(&status).ends_with(" reloaded in 412 ms (rustc 400 ms, load 12 ms)"),
             "{}",
             text(&status)
         );
