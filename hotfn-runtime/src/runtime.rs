@@ -289,7 +289,7 @@ impl Runtime {
             if let Ok(built) = &built {
                 changes.set_deps(index, built.deps.clone());
             }
-            // A file that changed while cargo ran (an editor still writing, more saves) makes
+            // A file that changed during the build (an editor still writing, more saves) makes
             // this build stale: build again, without showing or loading the stale result. A
             // failed build waits a little longer, since a half-written file fails fast.
             let settle = if built.is_ok() {
@@ -644,7 +644,7 @@ fn build(
         }
     }
     let mut built = cargo::build(host, package, color, Priority::Normal);
-    *replay = built.as_ref().ok().and_then(|built| built.replay.clone());
+    *replay = built.as_mut().ok().and_then(|built| built.replay.take());
     match &mut built {
         Ok(built) => built.duration += tried,
         Err(failed) => failed.duration += tried,
