@@ -304,41 +304,26 @@ mod tests {
     #[test]
     fn a_build_script_a_fresh_library_or_another_crate_give_no_replay() {
         let (_ws, package) = workspace();
-        let script = format!("     Running `OUT_DIR=/t/out CARGO_CRATE_NAME=game {RUSTC}`");
-        assert_eq!(
-            Replay::find(&script, &package, false, SystemTime::now()),
-            None
-        );
-        assert_eq!(
-            Replay::find(
-                "       Fresh game v0.1.0\n",
-                &package,
-                false,
-                SystemTime::now()
+        let find = |stderr: &str| Replay::find(stderr, &package, false, SystemTime::now());
+        let running = |command: String| format!("     Running `{command}`");
+        for (case, stderr) in [
+            (
+                "a build script",
+                running(format!("OUT_DIR=/t/out CARGO_CRATE_NAME=game {RUSTC}")),
             ),
-            None
-        );
-        let other = format!(
-            "     Running `{}`",
-            RUSTC.replace("--crate-name game", "--crate-name gamex")
-        );
-        assert_eq!(
-            Replay::find(&other, &package, false, SystemTime::now()),
-            None
-        );
-        let rlib = format!("     Running `{}`", RUSTC.replace("cdylib", "lib"));
-        assert_eq!(
-            Replay::find(&rlib, &package, false, SystemTime::now()),
-            None
-        );
-        let missing = format!(
-            "     Running `{}`",
-            RUSTC.replace("rustc", "/no/such/rustc")
-        );
-        assert_eq!(
-            Replay::find(&missing, &package, false, SystemTime::now()),
-            None
-        );
+            ("fresh", "       Fresh game v0.1.0\n".to_owned()),
+            (
+                "another crate",
+                running(RUSTC.replace("--crate-name game", "--crate-name gamex")),
+            ),
+            ("the rlib", running(RUSTC.replace("cdylib", "lib"))),
+            (
+                "no such program",
+                running(RUSTC.replace("rustc", "/no/such/rustc")),
+            ),
+        ] {
+            assert_eq!(find(&stderr), None, "{case}");
+        }
     }
 
     #[test]

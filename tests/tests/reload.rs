@@ -137,38 +137,59 @@ fn a_compile_error_keeps_the_old_code_until_fixed() {
 fn rust_edits_rebuild_with_rustc_alone_from_the_first_and_anything_else_goes_through_cargo() {
     let fixture = Fixture::new("basic", "direct");
     let mut app = fixture.start_hot();
-    // The line announcing reload `version`, and the frame of `label` it leads to.
-    let reload = |app: &mut App, mark: usize, version: u32, label: &str| {
+    // Waits for reload `version` after `mark` and the frame of `label` it leads to, and checks
+    // that `tool` built it.
+    let reload = |app: &mut App, mark: usize, version: u32, label: &str, tool: &str| {
         let line = app.wait_for_reload(mark, version);
         app.wait_for_frame(label, line, RELOAD, |f| f.get("label").starts_with(label));
-        app.output()[line].clone()
-    };
-    let built_by = |line: &str, tool: &str| {
+        let line = &app.output()[line];
         assert!(
             line.contains(&format!(" ({tool} ")),
             "built by {tool}: {line}"
         );
     };
 
+    // Makes the `edits` (file, from, to) in one go, then expects reload `version`, built by
+    // `tool`, whose label starts with `label-v{version + 1}`.
+    let step = |app: &mut App, edits: &[(&str, &str, &str)], version: u32, tool: &str| {
+        let mark = app.len();
+        for (file, from, to) in edits {
+            fixture.edit(file, from, to);
+        }
+        reload(app, mark, version, &format!("label-v{}", version + 1), tool);
+    };
+
     // At start, the runtime built the package once through cargo, silently, which gave the
     // compiler command to run again: even the first edit is built by the compiler alone (an
     // edit made while that build runs waits for it).
-    let mark = app.len();
-    fixture.edit("src/lib.rs", "label-v1", "label-v2");
-    built_by(&reload(&mut app, mark, 1, "label-v2"), "rustc");
-    let mark = app.len();
-    fixture.edit("src/lib.rs", "label-v2", "label-v3");
-    built_by(&reload(&mut app, mark, 2, "label-v3"), "rustc");
+    step(
+        &mut app,
+        &[("src/lib.rs", "label-v1", "label-v2")],
+        1,
+        "rustc",
+    );
+    step(
+        &mut app,
+        &[("src/lib.rs", "label-v2", "label-v3")],
+        2,
+        "rustc",
+    );
 
     // A manifest change that changes the compiler command (a new feature is a new
     // `--check-cfg`): cargo builds, with the new command, which the next edit runs again.
-    let mark = app.len();
-    fixture.edit("Cargo.toml", "[features]\n", "[features]\nunused = []\n");
-    fixture.edit("src/lib.rs", "label-v3", "label-v4");
-    built_by(&reload(&mut app, mark, 3, "label-v4"), "cargo");
-    let mark = app.len();
-    fixture.edit("src/lib.rs", "label-v4", "label-v5");
-    built_by(&reload(&mut app, mark, 4, "label-v5"), "rustc");
+    let manifest = ("Cargo.toml", "[features]\n", "[features]\nunused = []\n");
+    step(
+        &mut app,
+        &[manifest, ("src/lib.rs", "label-v3", "label-v4")],
+        3,
+        "cargo",
+    );
+    step(
+        &mut app,
+        &[("src/lib.rs", "label-v4", "label-v5")],
+        4,
+        "rustc",
+    );
 
     // A compile error in a replay is shown once, as cargo shows it; the fix goes through
     // cargo, which failed last.
@@ -197,7 +218,7 @@ fn rust_edits_rebuild_with_rustc_alone_from_the_first_and_anything_else_goes_thr
         "format!(\"label-v6 {frame}\") + 1u8",
         "format!(\"label-v7 {frame}\")",
     );
-    built_by(&reload(&mut app, mark, 5, "label-v7"), "cargo");
+    reload(&mut app, mark, 5, "label-v7", "cargo");
 }
 
 #[test]
