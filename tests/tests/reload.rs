@@ -149,45 +149,45 @@ fn rust_edits_rebuild_with_rustc_alone_from_the_first_and_anything_else_goes_thr
         );
     };
 
-    // Makes the `edits` (file, from, to) in one go, then expects reload `version`, built by
-    // `tool`, whose label starts with `label-v{version + 1}`.
-    let step = |app: &mut App, edits: &[(&str, &str, &str)], version: u32, tool: &str| {
+    // Replaces `from` by `to` in `file`, then expects reload `version`, built by `tool`, whose
+    // frames show `label`.
+    let step = |app: &mut App, (file, from, to): (&str, &str, &str), version, label, tool| {
         let mark = app.len();
-        for (file, from, to) in edits {
-            fixture.edit(file, from, to);
-        }
-        reload(app, mark, version, &format!("label-v{}", version + 1), tool);
+        fixture.edit(file, from, to);
+        reload(app, mark, version, label, tool);
     };
+    let edit = |from, to| ("src/lib.rs", from, to);
 
     // At start, the runtime built the package once through cargo, silently, which gave the
     // compiler command to run again: even the first edit is built by the compiler alone (an
     // edit made while that build runs waits for it).
     step(
         &mut app,
-        &[("src/lib.rs", "label-v1", "label-v2")],
+        edit("label-v1", "label-v2"),
         1,
+        "label-v2",
         "rustc",
     );
     step(
         &mut app,
-        &[("src/lib.rs", "label-v2", "label-v3")],
+        edit("label-v2", "label-v3"),
         2,
+        "label-v3",
         "rustc",
     );
 
     // A manifest change that changes the compiler command (a new feature is a new
-    // `--check-cfg`): cargo builds, with the new command, which the next edit runs again.
+    // `--check-cfg`): cargo builds, with the new command, which the next edit runs again. (The
+    // manifest is saved alone: saved together with a Rust file, the two can reach the runtime in
+    // two batches, and the second makes the cargo build stale, to be built again, rightly, by
+    // the command that build captured.)
     let manifest = ("Cargo.toml", "[features]\n", "[features]\nunused = []\n");
+    step(&mut app, manifest, 3, "label-v3", "cargo");
     step(
         &mut app,
-        &[manifest, ("src/lib.rs", "label-v3", "label-v4")],
-        3,
-        "cargo",
-    );
-    step(
-        &mut app,
-        &[("src/lib.rs", "label-v4", "label-v5")],
+        edit("label-v3", "label-v5"),
         4,
+        "label-v5",
         "rustc",
     );
 
