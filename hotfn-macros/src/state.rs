@@ -1,16 +1,17 @@
-//! `#[hot]` on a `static`: host-owned state. Without the `hot` feature, the static as written.
-//! With it, the value lives in a hidden static of this binary, and the public static becomes a
-//! `Shared<T>` that dereferences, with one atomic load, to the instance the program uses — this
-//! binary's own, or, in a reloaded library, the host's (see `hotfn_runtime`'s `state` module).
+//! `#[hot]` on a `static`: state whose type may change. Without the `hot` feature, the static as
+//! written. With it, the value lives in a hidden static of each version, and the public static
+//! becomes a `Shared<T>` that dereferences, with one atomic load, to the instance the program
+//! uses (see `hotfn_runtime`'s `abi::state`).
 
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{ItemStatic, StaticMutability};
 
-use crate::parse::{Args, OnChange};
+use crate::args::{Args, OnChange};
+use crate::context::Context;
 
 /// Both forms of a `#[hot] static`, or an error next to the static as written.
-pub fn expand(args: &Args, item: &ItemStatic) -> TokenStream {
+pub fn expand(args: &Args, item: &ItemStatic, context: &Context) -> TokenStream {
     let ItemStatic {
         attrs,
         vis,
@@ -32,10 +33,10 @@ pub fn expand(args: &Args, item: &ItemStatic) -> TokenStream {
     }
     let krate = &args.krate;
     let private = quote!(#krate::__private);
-    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
-    let root = crate::types::lib_root(manifest_dir.as_ref());
     let (type_names, type_hashes): (Vec<String>, Vec<u64>) =
-        crate::types::reachable(&root, [&**ty]).into_iter().unzip();
+        crate::types::reachable(&context.crate_root(), [&**ty])
+            .into_iter()
+            .unzip();
     let linkme = quote!(#private::linkme);
     let on_change = match &args.on_change {
         OnChange::Refuse => quote!(#private::OnChange::Refuse),
@@ -51,8 +52,9 @@ pub fn expand(args: &Args, item: &ItemStatic) -> TokenStream {
     let hot = quote! {
         #(#attrs)*
         #vis static #ident: #private::Shared<#ty> = {
-            static VALUE: #ty = #expr;
-            static INFO: #private::StateInfo = #private::StateInfo {
+            // Per version, like a function's statics: the patcher keeps each version's own.
+            static __HOTFN_VALUE: #ty = #expr;
+            static __HOTFN_STATE_INFO: #private::StateInfo = #private::StateInfo {
                 key: ::core::concat!(
                     ::core::module_path!(), "::", ::core::stringify!(#ident),
                     "@", ::core::env!("CARGO_PKG_VERSION"),
@@ -67,12 +69,14 @@ pub fn expand(args: &Args, item: &ItemStatic) -> TokenStream {
                 types: &[#((#type_names, #type_hashes)),*],
                 on_change: #on_change,
             };
-            static SLOT: #private::StateSlot =
-                #private::StateSlot::new(&VALUE as *const #ty as *const (), &INFO);
+            static __HOTFN_STATE: #private::StateSlot = #private::StateSlot::new(
+                &__HOTFN_VALUE as *const #ty as *const (),
+                &__HOTFN_STATE_INFO,
+            );
             #[#linkme::distributed_slice(#private::STATES)]
             #[linkme(crate = #linkme)]
-            static ENTRY: &#private::StateSlot = &SLOT;
-            #private::Shared::new(&SLOT)
+            static __HOTFN_STATE_ENTRY: &#private::StateSlot = &__HOTFN_STATE;
+            #private::Shared::new(&__HOTFN_STATE)
         };
     };
     quote! {

@@ -17,6 +17,8 @@ use std::sync::{Mutex, PoisonError};
 use quote::ToTokens;
 use syn::visit::Visit;
 
+use crate::symbol::fnv1a;
+
 /// One definition (or several of the same name, merged).
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Definition {
@@ -38,23 +40,6 @@ pub fn lib_root(manifest_dir: &Path) -> PathBuf {
             Some(path.to_owned())
         });
     manifest_dir.join(path.unwrap_or_else(|| "src/lib.rs".to_owned()))
-}
-
-/// `(name, definition hash)` of every crate type that a function taking `inputs` and returning
-/// `output` reaches, in the crate being compiled (`CARGO_MANIFEST_DIR`).
-pub fn reached_by<'a>(
-    inputs: impl IntoIterator<Item = &'a syn::Type>,
-    output: &'a syn::ReturnType,
-) -> Vec<(String, u64)> {
-    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
-    let output = match output {
-        syn::ReturnType::Type(_, ty) => Some(&**ty),
-        syn::ReturnType::Default => None,
-    };
-    reachable(
-        &lib_root(manifest_dir.as_ref()),
-        inputs.into_iter().chain(output),
-    )
 }
 
 /// `(name, definition hash)` of every crate type reachable from `types`, sorted by name.
@@ -253,14 +238,6 @@ fn names_in(ty: &syn::Type) -> Vec<String> {
     let mut names = Names(Vec::new());
     names.visit_type(ty);
     names.0
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &byte in bytes {
-        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
 }
 
 #[cfg(test)]

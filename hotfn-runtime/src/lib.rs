@@ -1,9 +1,9 @@
 //! Hot-reload Rust functions in a running program.
 //!
-//! Put [`#[hot]`](hot) on functions in your package's library, run `cargo run --features hot`,
-//! edit one of them, save: the running program calls the new code on its next call, with all its
-//! state intact. Without the feature, `#[hot]` leaves the function exactly as written and nothing
-//! of this crate is linked into your program.
+//! Put [`#[hot]`](hot) on functions, run `cargo run --features hot`, edit one of them, save: the
+//! running program calls the new code on its next call, with all its state intact. Without the
+//! feature, `#[hot]` leaves the function exactly as written and nothing of this crate is linked
+//! into your program.
 //!
 //! ```toml
 //! [dependencies]
@@ -28,36 +28,35 @@
 //!
 //! # How it works
 //!
-//! With the `hot` feature, `#[hot] fn label` becomes three things:
-//!
-//! - an `extern "C-unwind"` **export** holding the body, under a symbol name made of the crate,
-//!   its version, the file and the function's name, so that no two functions share one;
-//! - a **slot**: a static atomic pointer to the code to run, registered in a linker-built list
-//!   ([linkme]) so the runtime knows every slot, called or not;
-//! - a **stub** with the original signature, docs and attributes, whose body is one atomic load
-//!   and one indirect call through the slot.
-//!
-//! When a source file of the package changes, the runtime runs
-//! `cargo rustc --lib --crate-type cdylib` with the host's profile, features and target directory
-//! (only the edited crate recompiles; your `Cargo.toml` is untouched), copies the library to a
-//! unique name in a private directory, loads it, checks that every function kept its signature,
-//! and stores the new functions' addresses in every slot. Calls already running finish in the old
-//! code, which stays loaded. While only the package's own Rust files change, later rebuilds run
-//! the compiler command cargo ran the last time directly, without cargo's 30–70 ms of checks
-//! (see [`Config::direct_rustc`]).
+//! With the `hot` feature, a `#[hot]` function keeps its name, signature and body, and starts
+//! with a prologue: one atomic load of its *target*, and, when the target is another version of
+//! the function, a call of that version instead. When a source file of the package changes, the
+//! runtime compiles the crate again (the exact compiler command cargo uses for it, so only that
+//! crate compiles), and links the crate's new objects into a **patch**: a small shared object
+//! whose every reference to the standard library, to dependencies and to the crate's own statics
+//! resolves to the running program's copies. It loads the patch, checks that every function kept
+//! its signature and every static its size, and points each function's target at the new code.
+//! Calls already running finish in the old code, which stays loaded.
 //!
 //! # What survives a reload
 //!
-//! Everything the host program owns: locals of `main`, heap data, threads, open files and windows.
-//! A plain `static` inside the hot crate does not: the reloaded library has its own fresh copy.
-//! Put `#[hot]` on it and it lives in the host, shared by every version:
+//! Everything: there is one program, with one standard library (one allocator, one panic hook,
+//! one stdout) and one copy of every dependency, so an async runtime, a task pool or a registry
+//! the program set up is the one reloaded code sees. The hot crate's own statics (plain ones,
+//! `OnceLock`s, `LazyLock`s, atomics, `Mutex`es) and thread-locals keep their values: a patch
+//! binds them to the program's. A static the edit adds lives in the patch that adds it, and
+//! later patches share it. A static whose type changes size cannot be shared: the reload is
+//! refused, naming it.
+//!
+//! For a value whose type should be able to change, put `#[hot]` on the static and say how to
+//! carry it over:
 //!
 //! ```
 //! use std::sync::Mutex;
 //! use std::sync::atomic::{AtomicU64, Ordering};
 //! use hotfn_runtime::hot;
 //!
-//! /// Survives reloads; in hot mode one atomic load per access, in release a plain static.
+//! /// Kept across reloads, like any static; in hot mode one atomic load per access.
 //! #[hot]
 //! pub static SCORE: AtomicU64 = AtomicU64::new(0);
 //!
@@ -72,48 +71,33 @@
 //! # assert_eq!(score(2), 2);
 //! ```
 //!
-//! Any `Sync` type with a constant initializer works: atomics, `Mutex`, `RwLock`, `OnceLock`,
-//! `LazyLock`. Not `static mut`, and not `thread_local!` (per-thread state belongs in the host's
-//! threads). If a new version changes the static's type so that its layout differs, the reload is
-//! refused, unless the static says what to do: `#[hot(reset)]`, `#[hot(serde)]` (carried over as
-//! JSON; the type implements `Serialize` and `Deserialize`; needs this crate's `serde` feature) or
-//! `#[hot(migrate = f)]` with `fn f(old: hotfn_runtime::serde_json::Value) -> T`.
-//!
-//! # What reloaded code shares with the program
-//!
-//! A reloaded library carries its own copy of the standard library and of every dependency, so
-//! each global exists once per library. hotfn connects the ones that matter:
-//!
-//! - **shared:** `#[hot] static`s; the heap (checked: both sides use `malloc`); `log`'s logger and
-//!   `tracing`'s global subscriber (records from reloaded code reach the program's); panics
-//!   (reported by the runtime, which rolls back); this crate's API ([`version`], [`on_event`]…);
-//! - **per library:** every other static of the hot crate and its dependencies (a plain `static`,
-//!   `OnceLock`s, a registry in some crate, a random generator's state), thread-locals, the
-//!   stdout buffer, a `tracing` subscriber set with `with_default` (scoped to a thread), a logger
-//!   set after the library was loaded. Keep such things in the program, or in `#[hot] static`s.
+//! Any `Sync` type with a constant initializer works. If a new version changes such a static's
+//! type so that its layout differs, the reload is refused, unless the static says what to do:
+//! `#[hot(reset)]`, `#[hot(serde)]` (carried over as JSON; the type implements `Serialize` and
+//! `Deserialize`; needs this crate's `serde` feature) or `#[hot(migrate = f)]` with
+//! `fn f(old: hotfn_runtime::serde_json::Value) -> T`.
 //!
 //! # Safety rules, in plain words
 //!
-//! - A reload whose function signatures differ from the running ones is refused: calling new code
-//!   with old argument types would be undefined behaviour. Restart to pick up signature changes.
-//! - Old libraries are never unloaded, because code, vtables or `&'static` data from them may still
-//!   be in use. Memory grows by roughly one library per reload; restart after many reloads.
-//! - The library carries its own copy of the standard library. Values that allocate (`String`,
-//!   `Vec`, `Box`) may cross between host and library because both use the C library's `malloc`;
-//!   the runtime checks this, and turns reloading off (saying what to do) when the program has a
-//!   `#[global_allocator]` that reloaded code cannot share.
-//!
-//! [linkme]: https://docs.rs/linkme
+//! - A reload whose function signatures or argument layouts differ from the running ones is
+//!   refused: calling new code with old argument types would be undefined behaviour. So is one
+//!   that would give a static or thread-local a second copy, or that needs code the program does
+//!   not contain. Restart to pick up such changes.
+//! - Old versions are never unloaded, because code, vtables or `&'static` data from them may still
+//!   be in use. Memory grows by one patch per reload (the crate's code, not its dependencies).
+//! - Reloading is built on Linux x86_64. Elsewhere `#[hot]` functions are plain functions, with
+//!   the `hot` feature or without it.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-/// Makes a function, or every method of an inherent impl block, hot-reloadable, or a static
-/// shared by every reloaded version.
+/// Makes a function, a method, or every method of an impl block hot-reloadable, or a static
+/// able to change its type.
 ///
-/// Put it on free functions of your package's library (any visibility, any module), or on an
-/// inherent `impl` block there. Without the `hot` feature of your crate the item is emitted
-/// exactly as written. With it, calls go through a slot that a reload rebinds to the newly built
-/// code. On a `static`, see [the crate docs](crate#what-survives-a-reload).
+/// Put it on free functions (any visibility, any module, in a library or a binary), on methods,
+/// or on an `impl` block, inherent or of a trait. Without the `hot` feature of your crate the item
+/// is emitted exactly as written. With it, every call reaches the newest version of the
+/// function, however it is called: directly, through a function pointer, through `dyn Trait`
+/// or generic code. On a `static`, see [the crate docs](crate#what-survives-a-reload).
 ///
 /// ```
 /// use hotfn_runtime::hot;
@@ -156,16 +140,42 @@
 /// Arguments: `#[hot(crate = path)]` names this crate when you renamed the dependency; on a
 /// static, one of `reset`, `serde` and `migrate = path` says what happens when its type changes.
 ///
+/// A trait impl reloads the same way, `#[hot]` on the block or on one method of it; the trait's
+/// default methods that the impl does not override are not part of the impl, and do not reload:
+///
+/// ```
+/// use hotfn_runtime::hot;
+///
+/// pub trait Scene {
+///     fn title(&self) -> String;
+/// }
+///
+/// pub struct Level(pub u32);
+///
+/// impl Scene for Level {
+///     #[hot]
+///     fn title(&self) -> String {
+///         format!("level {}", self.0)
+///     }
+/// }
+/// # let scene: Box<dyn Scene> = Box::new(Level(2));
+/// # assert_eq!(scene.title(), "level 2");
+/// ```
+///
+/// An `async fn` reloads too: each call makes its future with the version current at the call,
+/// and a future keeps running in the version it started in. In hot mode the future is boxed (one
+/// allocation per call), and it is `Send` exactly when the function's own future is.
+///
 /// Not accepted (a compile error says why and what to do): generic type or const parameters,
-/// `async fn`, `const fn`, `extern "ABI"` functions, `impl Trait` in arguments or return; generic
-/// impl blocks and trait impls; `#[hot]` on a single method (put it on the impl block: on a
-/// method it cannot see the impl's type). A single associated function of a plain impl block may
-/// have its own `#[hot]` as long as neither its signature nor its body names `self`, `Self` or
-/// a lifetime of the impl block.
+/// `const fn`, `extern "ABI"` functions, `impl Trait` in arguments or return; generic impl blocks.
 pub use hotfn_macros::hot;
 
+mod config;
 mod control;
-pub use control::{Config, Event, Swap, Timings, on_event, reload_point, version, wait_for_reload};
+mod event;
+pub use config::{Config, Swap};
+pub use control::{on_event, reload_point, version, wait_for_reload};
+pub use event::{Event, Timings};
 
 /// JSON, in which `#[hot(migrate = f)]` hands `f` the old value of a `#[hot] static`.
 ///
@@ -188,56 +198,18 @@ pub use control::{Config, Event, Swap, Timings, on_event, reload_point, version,
 #[cfg(feature = "serde")]
 pub use serde_json;
 
-#[cfg(feature = "hot")]
-mod alloc;
-#[cfg(feature = "hot")]
-mod bind;
-#[cfg(feature = "hot")]
-mod cargo;
-#[cfg(feature = "hot")]
-mod events;
-#[cfg(feature = "hot")]
-mod fingerprint;
-#[cfg(feature = "hot")]
-mod forward;
-#[cfg(feature = "hot")]
-mod guard;
-#[cfg(feature = "hot")]
-mod load;
-#[cfg(feature = "hot")]
-mod registry;
-#[cfg(feature = "hot")]
-mod replay;
-#[cfg(feature = "hot")]
-mod report;
-#[cfg(feature = "hot")]
-mod runtime;
-#[cfg(feature = "hot")]
-mod slot;
-#[cfg(feature = "hot")]
-mod state;
-#[cfg(feature = "hot")]
-mod verify;
-#[cfg(feature = "hot")]
-mod watch;
+#[cfg(hotfn_reload)]
+mod abi;
+#[cfg(hotfn_reload)]
+mod host;
+#[cfg(hotfn_reload)]
+mod private;
 
 /// What code generated by `#[hot]` uses. Not public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    #[cfg(feature = "hot")]
-    pub use crate::fingerprint::{Probe, SizedProbe, TypeLayout, UnsizedProbe};
-    #[cfg(feature = "hot")]
-    pub use crate::guard::{
-        EntryScope, KeepCopy, KeepNone, Panicked, Replay, recover, recover_direct,
-    };
-    #[cfg(feature = "hot")]
-    pub use crate::runtime::reload_library;
-    #[cfg(feature = "hot")]
-    pub use crate::slot::{FnInfo, RawFn, SLOTS, Slot, Target, typed_like};
-    #[cfg(feature = "hot")]
-    pub use crate::state::{OnChange, STATES, Shared, StateInfo, StateSlot};
-    #[cfg(all(feature = "hot", feature = "serde"))]
-    pub use crate::state::{load_json, load_with, save_json};
+    #[cfg(hotfn_reload)]
+    pub use crate::private::*;
 
     pub use crate::__hotfn_migrate as migrate;
 
@@ -278,17 +250,22 @@ pub mod __private {
             )
         };
     }
-    #[cfg(feature = "hot")]
-    pub use linkme;
-
     pub use crate::__hotfn_hot_item as hot_item;
 
-    /// Emits the hot form of a `#[hot]` function.
-    #[cfg(feature = "hot")]
+    /// Emits the hot form of a `#[hot]` item.
+    #[cfg(hotfn_reload)]
     #[doc(hidden)]
     #[macro_export]
     macro_rules! __hotfn_hot_item {
         ({ $($plain:tt)* } { $($hot:tt)* }) => { $($hot)* };
+    }
+
+    /// Where reloading is not built (not Linux x86_64), the plain form.
+    #[cfg(all(feature = "hot", not(hotfn_reload)))]
+    #[doc(hidden)]
+    #[macro_export]
+    macro_rules! __hotfn_hot_item {
+        ({ $($plain:tt)* } { $($hot:tt)* }) => { $($plain)* };
     }
 
     /// The crate enabled its own `hot` feature but not `hotfn-runtime/hot`: say so once, and keep

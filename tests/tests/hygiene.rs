@@ -66,11 +66,13 @@ fn strict_user_code_builds_without_warnings_and_runs_in_both_modes() {
     let fixture = Fixture::new("hygiene", "hygiene");
     for (features, hot) in [(&[][..], false), (&["--features", "hot"][..], true)] {
         let binary = build_clean(&fixture, features);
-        // The build really is in the mode under test: only hot mode has exports.
+        // The build really is in the mode under test: only hot mode has slots, and functions
+        // under symbols of hotfn's own (`_ZN…6double17h…E`, read `…::double`).
         assert_eq!(
-            contains(&binary, "__hotfn_v1_hotfn_fixture_hygiene_double_"),
+            contains(&binary, "__HOTFN_SLOT")
+                && contains(&binary, "_ZN21hotfn_fixture_hygiene6double17h"),
             hot,
-            "exports in the binary built with {features:?}"
+            "slots in the binary built with {features:?}"
         );
         assert_eq!(
             run(&fixture, features),

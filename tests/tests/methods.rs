@@ -194,7 +194,7 @@ fn changing_a_receiver_or_the_layout_of_self_is_refused() {
         (
             "pub fn label(&self) -> String {\n        format!(\"meter",
             "pub fn label(&mut self) -> String {\n        format!(\"meter",
-            "fn(& mut Meter)",
+            "fn(&mut Self)",
         ),
         (
             "pub struct Meter(pub u32);",

@@ -1,0 +1,258 @@
+//! The hot form of a `#[hot]` function: the function as written (same name, signature, docs and
+//! attributes, same body), under its own symbol, with a prologue that reads its target and, when
+//! the target is another version of it, calls that version instead:
+//!
+//! ```text
+//! #[inline(never)]
+//! #[unsafe(export_name = "_ZN4game5score17h…E")]
+//! pub fn score(board: &Board) -> u32 {
+//!     {
+//!         static __HOTFN_TARGET, __HOTFN_INFO, __HOTFN_SLOT, __HOTFN_ENTRY  // per version
+//!         if target != this function && let Some(other) = other(&SLOT, target, this) {
+//!             return other(board) // catching a panic: roll back, and call the good version
+//!         }
+//!     }
+//!     body
+//! }
+//! ```
+//!
+//! Nothing nested in a method may name `Self`, so whatever needs `Self` reaches the statics
+//! through symbols: the function itself through its own (`__hotfn_this`), and the layouts of
+//! `Self`-dependent types through a table the prologue's `asm!` writes.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::callable::{Callable, in_static};
+use crate::context::Context;
+use crate::symbol;
+
+/// The hot form of `callable`.
+pub fn function(krate: &syn::Path, callable: &Callable<'_>, context: &Context) -> TokenStream {
+    let f = callable.f;
+    let attrs = f
+        .attrs
+        .iter()
+        .filter(|a| !a.path().is_ident("inline"))
+        .map(expectation_as_allowance);
+    let vis = &f.vis;
+    let sig = &callable.sig;
+    let symbol = &callable.symbol;
+    let lets = &callable.lets;
+    let body = f.body.stream();
+    let prologue = prologue(krate, callable, context);
+    quote! {
+        #(#attrs)*
+        #[inline(never)]
+        #[unsafe(export_name = #symbol)]
+        #vis #sig {
+            #prologue
+            #(#lets)*
+            #body
+        }
+    }
+}
+
+/// `#[expect(lint)]` as `#[allow(lint)]`: the prologue passes every argument on, so a lint the
+/// body expects about an unused one (`unused_variables`) does not fire in the hot form. The plain
+/// form, which every build without the feature compiles, keeps the expectation checked.
+fn expectation_as_allowance(attr: &syn::Attribute) -> TokenStream {
+    match &attr.meta {
+        syn::Meta::List(list) if list.path.is_ident("expect") => {
+            let tokens = &list.tokens;
+            quote!(#[allow(#tokens)])
+        }
+        _ => quote!(#attr),
+    }
+}
+
+fn prologue(krate: &syn::Path, callable: &Callable<'_>, context: &Context) -> TokenStream {
+    let symbol = &callable.symbol;
+    let statics = statics(callable, context);
+    let forward = forward(callable);
+    quote! {
+        // hotfn: the current version of this function is in its target; when that is not this
+        // code, call that instead.
+        {
+            #[allow(unused_imports)]
+            use #krate::__private as __hotfn;
+            unsafe extern "Rust" {
+                #[link_name = #symbol]
+                safe fn __hotfn_this();
+            }
+            #statics
+            let __hotfn_this = __hotfn_this as *const ();
+            let __hotfn_target = __HOTFN_TARGET.get();
+            if __hotfn_target != __hotfn_this {
+                if let ::core::option::Option::Some(__hotfn_other) =
+                    __hotfn::other(&__HOTFN_SLOT, __hotfn_target, __hotfn_this)
+                {
+                    #forward
+                }
+            }
+        }
+    }
+}
+
+/// The statics of one version: the target, the description, the slot, its registration, and for
+/// a method the table of `Self`-dependent layouts.
+fn statics(callable: &Callable<'_>, context: &Context) -> TokenStream {
+    let symbol = &callable.symbol;
+    let path = &callable.path;
+    let signature = &callable.signature;
+    let probes = callable.probes.iter().map(in_static);
+    let (type_names, type_hashes): (Vec<&String>, Vec<&u64>) =
+        callable.reached.iter().map(|(n, h)| (n, h)).unzip();
+    let features = &context.features;
+    let (table, self_layouts) = if callable.is_method() {
+        let table = self_table(callable);
+        let name = symbol::self_table(symbol);
+        (
+            quote! {
+                #table
+                unsafe extern "C" {
+                    #[link_name = #name]
+                    static __HOTFN_SELF: __hotfn::SelfTable;
+                }
+            },
+            quote!(::core::option::Option::Some(__hotfn::SelfLayouts(
+                &raw const __HOTFN_SELF
+            ))),
+        )
+    } else {
+        (quote!(), quote!(::core::option::Option::None))
+    };
+    let linkme = quote!(__hotfn::linkme);
+    quote! {
+        #table
+        #[allow(non_upper_case_globals)]
+        static __HOTFN_TARGET: __hotfn::Target = __hotfn::Target::new();
+        #[allow(non_upper_case_globals, unexpected_cfgs)]
+        static __HOTFN_INFO: __hotfn::FnInfo = __hotfn::FnInfo {
+            symbol: #symbol,
+            path: ::core::concat!(::core::module_path!(), "::", #path),
+            signature: #signature,
+            layouts: {
+                #[allow(unused_imports)]
+                fn layouts(out: &mut ::std::vec::Vec<__hotfn::TypeLayout>) {
+                    use __hotfn::{SizedProbe as _, UnsizedProbe as _};
+                    #( out.push((&__hotfn::Probe::<#probes>::new()).layout()); )*
+                }
+                layouts
+            },
+            self_layouts: #self_layouts,
+            types: &[#((#type_names, #type_hashes)),*],
+            unit: __hotfn::Unit {
+                package: ::core::env!("CARGO_PKG_NAME"),
+                manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
+                crate_name: ::core::env!("CARGO_CRATE_NAME"),
+                bin: ::core::option_env!("CARGO_BIN_NAME"),
+                features: &[#((#features, ::core::cfg!(feature = #features))),*],
+                test: ::core::cfg!(test),
+            },
+        };
+        #[allow(non_upper_case_globals)]
+        static __HOTFN_SLOT: __hotfn::Slot =
+            __hotfn::Slot::new(&__HOTFN_INFO, || &__HOTFN_TARGET, __hotfn_this as *const ());
+        // Registered even if the function is never called.
+        #[#linkme::distributed_slice(__hotfn::SLOTS)]
+        #[linkme(crate = #linkme)]
+        #[allow(non_upper_case_globals)]
+        static __HOTFN_ENTRY: &__hotfn::Slot = &__HOTFN_SLOT;
+    }
+}
+
+/// The `asm!` that writes a method's table of `Self`-dependent layouts: `Self`'s type name, the
+/// count, then a layout function per type (see `hotfn_runtime`'s `SelfTable`).
+fn self_table(callable: &Callable<'_>) -> TokenStream {
+    let name = symbol::self_table(&callable.symbol);
+    let count = callable.self_probes.len();
+    let mut lines = vec![
+        format!(".pushsection .data.rel.ro.{name},\"aw\",@progbits"),
+        ".p2align 3".to_owned(),
+        format!(".globl {name}"),
+        format!(".hidden {name}"),
+        format!("{name}:"),
+        ".quad {type_name}".to_owned(),
+        format!(".quad {count}"),
+    ];
+    let mut operands = vec![quote!(type_name = sym __hotfn::type_name_of::<Self>)];
+    for (index, ty) in callable.self_probes.iter().enumerate() {
+        let operand = format_ident!("layout{}", index);
+        lines.push(format!(".quad {{{operand}}}"));
+        operands.push(quote!(#operand = sym __hotfn::layout_of::<#ty>));
+    }
+    lines.push(".popsection".to_owned());
+    quote! {
+        // The `asm!` emits data, no instructions: the table, in a section of its own.
+        #[allow(named_asm_labels)]
+        // SAFETY: the assembly only defines data in another section; it runs no instruction.
+        unsafe {
+            ::core::arch::asm!(
+                #(#lines),*,
+                #(#operands,)*
+                options(nomem, nostack, preserves_flags),
+            );
+        }
+    }
+}
+
+/// Calling the other version, `__hotfn_other`: its value, or, when it panics, the runtime's
+/// decision (roll back and repeat the call on the version that is good now, or let the panic go
+/// on when the arguments could not be kept).
+fn forward(callable: &Callable<'_>) -> TokenStream {
+    let pointer = callable.pointer_type();
+    let unsafe_call = |call: TokenStream| match callable.sig.unsafety {
+        Some(_) => quote!(unsafe { #call }),
+        None => call,
+    };
+    let mut kept = Vec::new();
+    let mut first = Vec::new();
+    let mut again = Vec::new();
+    for (index, arg) in callable.args.iter().enumerate() {
+        let name = &arg.name;
+        if arg.mutable_ref && !callable.result_borrows {
+            first.push(quote!(&mut *#name));
+            again.push(quote!(#name));
+        } else {
+            let copy = format_ident!("__hotfn_kept{}", index);
+            kept.push((copy.clone(), name.clone()));
+            first.push(quote!(#name));
+            again.push(quote!(#copy));
+        }
+    }
+    let call_first = unsafe_call(quote!(__hotfn_f(#(#first),*)));
+    let call_again = unsafe_call(quote!(__hotfn_f(#(#again),*)));
+    let keep = kept
+        .iter()
+        .map(|(copy, name)| quote!(let #copy = (&__hotfn::Replay(&#name)).kept();));
+    let copies: Vec<_> = kept.iter().map(|(copy, _)| copy).collect();
+    let repeat = quote! {
+        let __hotfn_again = __hotfn::recover(&__HOTFN_SLOT, __hotfn_other, __hotfn_payload);
+        // SAFETY: as above.
+        let __hotfn_f = unsafe { ::core::mem::transmute::<*const (), #pointer>(__hotfn_again) };
+        #call_again
+    };
+    let on_panic = if copies.is_empty() {
+        repeat
+    } else {
+        quote! {
+            match (#(#copies,)*) {
+                (#(::core::option::Option::Some(#copies),)*) => { #repeat }
+                _ => __hotfn::resume(&__HOTFN_SLOT, __hotfn_other, __hotfn_payload),
+            }
+        }
+    };
+    quote! {
+        // SAFETY: a target only ever holds code of this function (of some version), whose
+        // signature and argument layouts the runtime checked to be this one's.
+        let __hotfn_f = unsafe { ::core::mem::transmute::<*const (), #pointer>(__hotfn_other) };
+        #[allow(unused_imports)]
+        use __hotfn::{KeepCopy as _, KeepNone as _};
+        #(#keep)*
+        return match __hotfn::catch(|| #call_first) {
+            ::core::result::Result::Ok(__hotfn_value) => __hotfn_value,
+            ::core::result::Result::Err(__hotfn_payload) => { #on_panic }
+        };
+    }
+}

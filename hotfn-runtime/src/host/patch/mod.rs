@@ -1,0 +1,239 @@
+//! Making a patch: the crate's freshly compiled objects, linked against the running program so
+//! that there is one program — one standard library, one copy of every dependency, and the
+//! crate's statics and thread-locals carried on.
+//!
+//! objects (read) → plan (what binds where) → link (placed, with `rust-lld`) → checks of the
+//! result (nothing copied that must be one, nothing missing).
+
+pub mod link;
+pub mod objects;
+pub mod plan;
+pub mod program;
+
+use std::collections::BTreeSet;
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use object::{Object as _, ObjectSymbol as _};
+
+use self::objects::Kind;
+use self::program::{Image, Program};
+use crate::abi::names;
+
+/// What the patcher keeps between patches: the program's symbols and where the next patch goes.
+pub struct Patcher {
+    pub program: Program,
+    linker: PathBuf,
+    /// The executable's lowest address.
+    executable: u64,
+    /// The lowest address of the patches so far (the next goes below).
+    top: u64,
+}
+
+/// What to make a patch of.
+pub struct Request<'a> {
+    /// The crate's objects: its rlib, or a directory of object files (a binary's).
+    pub own: &'a Path,
+    /// Rlibs of local dependencies rebuilt since the program was: their code comes along.
+    pub dependencies: &'a [PathBuf],
+    /// Symbols of every `#[hot]` function the program knows.
+    pub callables: &'a BTreeSet<&'a str>,
+    /// The patch's file: a name never used before, in the private directory.
+    pub output: &'a Path,
+    pub debug_info: bool,
+}
+
+/// A linked patch, not loaded yet.
+#[derive(Debug)]
+pub struct Linked {
+    pub path: PathBuf,
+    pub image: Image,
+    pub bytes: u64,
+    /// Where it must be loaded: its lowest address.
+    pub base: u64,
+    pub duration: Duration,
+    /// Constructors it has and must not run (dropped from the link).
+    pub dropped_constructors: usize,
+}
+
+/// Why no patch can be loaded.
+#[derive(Debug, PartialEq)]
+pub enum Failure {
+    /// It could be made, but would not run soundly in this program: a line per item.
+    Refused(Vec<String>),
+    /// It could not be made.
+    Failed(String),
+}
+
+impl Patcher {
+    /// Reads the running program's symbols and finds the linker of the toolchain of `rustc`.
+    pub fn new(rustc: &Path) -> Result<Patcher, String> {
+        let linker = link::find_linker(rustc)?;
+        let program = Program::executable()?;
+        let executable = program::load_bias();
+        Ok(Patcher {
+            program,
+            linker,
+            executable,
+            top: executable,
+        })
+    }
+
+    /// Links a patch of `request`, or says why it cannot be loaded.
+    pub fn make(&mut self, request: &Request<'_>) -> Result<Linked, Failure> {
+        let started = Instant::now();
+        let mut inputs = objects::read_inputs(request.own, true).map_err(Failure::Failed)?;
+        for dependency in request.dependencies {
+            inputs.extend(objects::read_inputs(dependency, false).map_err(Failure::Failed)?);
+        }
+        let symbols = objects::symbols(&inputs).map_err(Failure::Failed)?;
+        let plan = plan::plan(&symbols, &self.program, request.callables);
+        if !plan.refusals.is_empty() {
+            return Err(Failure::Refused(
+                plan.refusals.iter().map(plan::Refusal::describe).collect(),
+            ));
+        }
+        let size = objects::loadable_bytes(&inputs) + (1 << 16);
+        drop(inputs);
+        let maps = std::fs::read_to_string("/proc/self/maps")
+            .map_err(|error| Failure::Failed(format!("cannot read /proc/self/maps: {error}")))?;
+        let base = link::place(&link::mappings(&maps), self.executable, self.top, size)
+            .ok_or_else(|| {
+                Failure::Failed(
+                    "no free address range is left within reach of the program; restart it".into(),
+                )
+            })?;
+        let dir = request.output.with_extension("link");
+        std::fs::create_dir_all(&dir)
+            .map_err(|error| Failure::Failed(format!("{}: {error}", dir.display())))?;
+        let script = dir.join("bind.ld");
+        let exports = dir.join("exports.ver");
+        let drop_constructors = !symbols.constructors.is_empty();
+        let written = std::fs::write(
+            &script,
+            link::script(&plan.bindings, &plan.roots, drop_constructors),
+        )
+        .and_then(|()| std::fs::write(&exports, link::EXPORTS));
+        written.map_err(|error| Failure::Failed(format!("{}: {error}", dir.display())))?;
+        let mut link_inputs = vec![request.own.to_path_buf()];
+        link_inputs.extend(request.dependencies.iter().cloned());
+        if request.own.is_dir() {
+            link_inputs = objects_in(request.own);
+            link_inputs.extend(request.dependencies.iter().cloned());
+        }
+        link::Link {
+            linker: &self.linker,
+            base,
+            inputs: &link_inputs,
+            script: &script,
+            exports: &exports,
+            output: request.output,
+            debug_info: request.debug_info,
+        }
+        .run()
+        .map_err(Failure::Failed)?;
+        let _ = std::fs::remove_dir_all(&dir);
+        let bytes = std::fs::read(request.output)
+            .map_err(|error| Failure::Failed(format!("{}: {error}", request.output.display())))?;
+        let (low, high) = link::extent(&bytes).map_err(Failure::Failed)?;
+        if low != base || high - low > size {
+            return Err(Failure::Failed(format!(
+                "the patch came out larger than the room made for it ({} bytes, {size} made); \
+                 save again to retry",
+                high - low
+            )));
+        }
+        let image = Image::read(&bytes, 0).map_err(Failure::Failed)?;
+        let mut problems = copies(&image, &self.program);
+        problems.extend(missing(&bytes));
+        if !problems.is_empty() {
+            return Err(Failure::Refused(problems));
+        }
+        self.top = base;
+        Ok(Linked {
+            path: request.output.to_path_buf(),
+            image,
+            bytes: bytes.len() as u64,
+            base,
+            duration: started.elapsed(),
+            dropped_constructors: symbols.constructors.len(),
+        })
+    }
+}
+
+fn objects_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "o"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Statics and thread-locals the program has that the linked patch defines a copy of: something
+/// still refers to the patch's own copy, which would split the state.
+fn copies(patch: &Image, program: &Program) -> Vec<String> {
+    let mut found: Vec<String> = patch
+        .iter()
+        .filter(|(name, sym)| {
+            matches!(sym.kind, Kind::Data | Kind::ThreadLocal)
+                && !names::is_per_version(name)
+                && !name.starts_with("DW.ref.")
+                && program
+                    .first(name)
+                    .is_some_and(|(theirs, _)| theirs.kind == sym.kind)
+        })
+        .map(|(name, sym)| {
+            let what = if sym.kind == Kind::ThreadLocal {
+                "thread-local"
+            } else {
+                "static"
+            };
+            format!(
+                "{what} {}: the new code would use a copy of its own",
+                plan::demangle(name)
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// What the patch needs from shared libraries that the process cannot give: code of a
+/// dependency the program's link left out, because the program never used it.
+fn missing(bytes: &[u8]) -> Vec<String> {
+    let Ok(file) = object::File::parse(bytes) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = file
+        .dynamic_symbols()
+        .filter(|symbol| symbol.is_undefined() && !symbol.is_weak())
+        .filter_map(|symbol| symbol.name().ok().map(str::to_owned))
+        .filter(|name| !name.is_empty() && !resolvable(name))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|name| {
+            format!(
+                "{}: the new code uses it, and the running program does not contain it (its link \
+                 left out what the program never used)",
+                plan::demangle(&name)
+            )
+        })
+        .collect()
+}
+
+/// Whether the dynamic loader would find `name` in the process (libc and the like).
+fn resolvable(name: &str) -> bool {
+    let Ok(name) = CString::new(name) else {
+        return false;
+    };
+    // SAFETY: `dlsym` with `RTLD_DEFAULT` only looks the NUL-terminated name up.
+    !unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) }.is_null()
+}

@@ -1,0 +1,177 @@
+//! The running program's symbols: the executable's symbol table, and every patch loaded since.
+//! A patch is linked against these, so that its references reach the program's own code and
+//! statics.
+
+use std::collections::HashMap;
+
+use object::{Object as _, ObjectSection as _, ObjectSymbol as _, SectionKind};
+
+use super::objects::Kind;
+
+/// A symbol of the running program, at its address in this process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sym {
+    pub address: u64,
+    pub size: u64,
+    pub kind: Kind,
+}
+
+/// The symbols one file (the executable, or a patch) defines.
+#[derive(Debug, Default)]
+pub struct Image {
+    symbols: HashMap<String, Sym>,
+}
+
+impl Image {
+    /// Reads the symbol table of the ELF file `bytes`, loaded `bias` bytes above the addresses it
+    /// was linked at. Symbols without an address of their own (undefined, absolute: a patch's
+    /// bindings to the program) are left out.
+    pub fn read(bytes: &[u8], bias: u64) -> Result<Image, String> {
+        let file = object::File::parse(bytes).map_err(|error| error.to_string())?;
+        if file.symbol_table().is_none() {
+            return Err("it has no symbol table (it was stripped)".into());
+        }
+        let mut symbols = HashMap::new();
+        for symbol in file.symbols() {
+            let Ok(name) = symbol.name() else { continue };
+            let Some(index) = symbol.section_index() else {
+                continue; // undefined, absolute or common
+            };
+            if name.is_empty()
+                || matches!(
+                    symbol.kind(),
+                    object::SymbolKind::Section | object::SymbolKind::File
+                )
+            {
+                continue;
+            }
+            let kind = match symbol.kind() {
+                object::SymbolKind::Text => Kind::Function,
+                object::SymbolKind::Tls => Kind::ThreadLocal,
+                object::SymbolKind::Data => match file.section_by_index(index) {
+                    Ok(section) => {
+                        let relro = section.name().is_ok_and(|n| n.starts_with(".data.rel.ro"));
+                        match section.kind() {
+                            SectionKind::Data | SectionKind::UninitializedData if !relro => {
+                                Kind::Data
+                            }
+                            _ => Kind::Constant,
+                        }
+                    }
+                    Err(_) => Kind::Other,
+                },
+                _ => Kind::Other,
+            };
+            let address = match kind {
+                // An offset in the file's thread-local block, not an address.
+                Kind::ThreadLocal => symbol.address(),
+                _ => bias + symbol.address(),
+            };
+            symbols.entry(name.to_owned()).or_insert(Sym {
+                address,
+                size: symbol.size(),
+                kind,
+            });
+        }
+        Ok(Image { symbols })
+    }
+
+    pub fn get(&self, name: &str) -> Option<Sym> {
+        self.symbols.get(name).copied()
+    }
+
+    /// Every symbol, for finding a patch's slots.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Sym)> {
+        self.symbols.iter().map(|(name, sym)| (name.as_str(), *sym))
+    }
+
+    #[cfg(test)]
+    pub fn from_table(symbols: &[(&str, Sym)]) -> Image {
+        Image {
+            symbols: symbols
+                .iter()
+                .map(|(name, sym)| ((*name).to_owned(), *sym))
+                .collect(),
+        }
+    }
+}
+
+/// The executable and the patches loaded into it, oldest first.
+#[derive(Debug, Default)]
+pub struct Program {
+    images: Vec<Image>,
+}
+
+/// Where a symbol is defined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Executable,
+    /// The patch loaded `n`-th (0: the first).
+    Patch(usize),
+}
+
+impl Program {
+    /// The running executable's symbols (`/proc/self/exe`, even if its file was replaced since).
+    pub fn executable() -> Result<Program, String> {
+        let bytes = std::fs::read("/proc/self/exe")
+            .map_err(|error| format!("cannot read the program (/proc/self/exe): {error}"))?;
+        let image = Image::read(&bytes, load_bias())
+            .map_err(|why| format!("cannot read the program's symbols: {why}"))?;
+        Ok(Program {
+            images: vec![image],
+        })
+    }
+
+    /// Adds a loaded patch, linked at its final address.
+    pub fn add_patch(&mut self, image: Image) {
+        self.images.push(image);
+    }
+
+    /// The oldest definition: where a static's one instance lives.
+    pub fn first(&self, name: &str) -> Option<(Sym, Origin)> {
+        self.images
+            .iter()
+            .enumerate()
+            .find_map(|(index, image)| Some((image.get(name)?, origin(index))))
+    }
+
+    /// The newest definition: the latest code of a function.
+    pub fn newest(&self, name: &str) -> Option<(Sym, Origin)> {
+        self.images
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(index, image)| Some((image.get(name)?, origin(index))))
+    }
+
+    #[cfg(test)]
+    pub fn from_images(images: Vec<Image>) -> Program {
+        Program { images }
+    }
+}
+
+fn origin(index: usize) -> Origin {
+    match index {
+        0 => Origin::Executable,
+        n => Origin::Patch(n - 1),
+    }
+}
+
+/// How far above its linked addresses the executable was loaded (position-independent
+/// executables are placed at random).
+pub fn load_bias() -> u64 {
+    unsafe extern "C" fn first(
+        info: *mut libc::dl_phdr_info,
+        _size: libc::size_t,
+        data: *mut libc::c_void,
+    ) -> libc::c_int {
+        // SAFETY: the loader passes a valid `dl_phdr_info`; `data` is the `u64` below.
+        unsafe { *data.cast::<u64>() = (*info).dlpi_addr };
+        1 // the executable is always the first entry: stop there
+    }
+    let mut bias = 0u64;
+    // SAFETY: `first` matches the callback type and only writes through `data`, which points at
+    // `bias` for the duration of the call.
+    unsafe { libc::dl_iterate_phdr(Some(first), (&raw mut bias).cast()) };
+    bias
+}
