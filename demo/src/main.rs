@@ -147,7 +147,7 @@ fn state_line(world: &World) -> String {
     )
 }
 
-/// `timings version=N detected_us=… build_us=… rustc=0|1 copy_us=… open_us=… verify_us=…
+/// `timings version=N detected_us=… build_us=… rustc=0|1 link_us=… patch_bytes=… open_us=… verify_us=…
 /// bind_us=… applied_us=…`: durations in microseconds, points in time in microseconds since the
 /// Unix epoch (0 if unknown); `rustc=1` for a build by the compiler alone.
 fn timings_line(version: u64, t: &Timings) -> String {
@@ -156,12 +156,13 @@ fn timings_line(version: u64, t: &Timings) -> String {
             .map_or(0, |d| d.as_micros())
     };
     format!(
-        "timings version={version} detected_us={} build_us={} rustc={} copy_us={} open_us={} \
+        "timings version={version} detected_us={} build_us={} rustc={} link_us={} patch_bytes={} open_us={} \
          verify_us={} bind_us={} applied_us={}",
         at(t.detected),
         t.build.as_micros(),
         u8::from(t.direct_rustc),
-        t.copy.as_micros(),
+        t.link.as_micros(),
+        t.patch_bytes,
         t.open.as_micros(),
         t.verify.as_micros(),
         t.bind.as_micros(),

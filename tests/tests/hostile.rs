@@ -353,9 +353,11 @@ fn an_unusable_copy_dir_falls_back_to_the_temp_dir() {
     app.wait_for_frame("new code", reloaded, RELOAD, |f| {
         f.get("label").starts_with("label-v2")
     });
-    let warning = app.output()[mark..]
+    // Said when the directory is first needed: the first compile, at start.
+    let warning = app
+        .output()
         .iter()
-        .find(|l| l.contains(&format!("[hotfn] cannot keep library copies in {unusable}")))
+        .find(|l| l.contains(&format!("[hotfn] cannot keep patches in {unusable}")))
         .cloned()
         .unwrap_or_else(|| app.fail("no warning"));
     let fallback = std::env::temp_dir();

@@ -430,7 +430,7 @@ impl Tools {
         &mut self,
         unit: &Unit,
         index: usize,
-        compiled: (&std::path::Path, &[PathBuf]),
+        compiled: (&std::path::Path, &[PathBuf], &[PathBuf]),
         rustc: &std::path::Path,
         mut timings: Timings,
         mut warnings: Vec<String>,
@@ -457,6 +457,7 @@ impl Tools {
         let request = Request {
             own: compiled.0,
             dependencies: compiled.1,
+            library_dirs: compiled.2,
             callables: &callables,
             output: &output,
             debug_info: settings.debug_info,
@@ -513,11 +514,11 @@ pub fn reload_from(crate_name: &str, objects: &std::path::Path) -> Result<u64, S
         // The pipeline's thread discovers the units; wait for it.
         let deadline = Instant::now() + std::time::Duration::from_secs(60);
         loop {
-            let found = lock(state)
-                .units
-                .iter()
-                .position(|u| u.crate_name == crate_name)
-                .map(|index| (lock(state).units[index].clone(), index));
+            let found = {
+                let state = lock(state);
+                let index = state.units.iter().position(|u| u.crate_name == crate_name);
+                index.map(|index| (state.units[index].clone(), index))
+            };
             if let Some(found) = found {
                 break found;
             }
@@ -532,10 +533,11 @@ pub fn reload_from(crate_name: &str, objects: &std::path::Path) -> Result<u64, S
     let host = HostBuild::detect()?;
     let rustc = PathBuf::from(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()));
     let (settings, _) = settings::current();
+    let deps = [host.out_dir().join("deps")];
     tools().patch_in(
         &unit,
         index,
-        (objects, &[]),
+        (objects, &[], &deps),
         &rustc,
         Timings::default(),
         Vec::new(),
@@ -752,7 +754,7 @@ impl Pipeline {
         let _ = tools().patch_in(
             &self.units[unit],
             unit,
-            (&built.objects, &built.dependencies),
+            (&built.objects, &built.dependencies, &built.library_dirs),
             &rustc,
             timings,
             built.diagnostics,

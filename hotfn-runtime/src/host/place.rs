@@ -73,18 +73,32 @@ impl CopyDir {
         &self.dir
     }
 
-    /// A path for the next patch of `crate_name`, never used before in this directory (made
-    /// again, private, if someone removed it while the program runs).
+    /// The directory, made again, private, if someone removed it while the program runs
+    /// (and private again if a compile running meanwhile made it anew); whether it was.
+    pub fn ensure(&self) -> Result<bool, String> {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(metadata) = std::fs::metadata(&self.dir)
+            && metadata.is_dir()
+        {
+            if metadata.permissions().mode() & 0o777 != 0o700 {
+                std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700))
+                    .map_err(|error| format!("{}: {error}", self.dir.display()))?;
+            }
+            return Ok(false);
+        }
+        let mut builder = std::fs::DirBuilder::new();
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .recursive(true)
+            .create(&self.dir)
+            .map_err(|error| format!("cannot recreate {}: {error}", self.dir.display()))?;
+        Ok(true)
+    }
+
+    /// A path for the next patch of `crate_name`, never used before in this directory.
     pub fn next(&mut self, crate_name: &str) -> Result<PathBuf, String> {
         self.copies += 1;
-        if !self.dir.is_dir() {
-            let mut builder = std::fs::DirBuilder::new();
-            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-            builder
-                .recursive(true)
-                .create(&self.dir)
-                .map_err(|error| format!("cannot recreate {}: {error}", self.dir.display()))?;
-        }
+        self.ensure()?;
         let path = self.dir.join(format!("{crate_name}.{}.so", self.copies));
         if path.exists() {
             return Err(format!(

@@ -24,6 +24,8 @@ pub struct Compiled {
     /// Rlibs of crates it links that were rebuilt since the program was: their code goes into
     /// the patch too.
     pub dependencies: Vec<PathBuf>,
+    /// Where the rlibs of its dependencies are.
+    pub library_dirs: Vec<PathBuf>,
     /// The files the compile read, if known.
     pub deps: Option<Vec<PathBuf>>,
     /// Warnings, rendered.

@@ -161,6 +161,16 @@ impl Invocation {
             .collect()
     }
 
+    /// The directories cargo names for the crate's dependencies (`-L dependency=…`).
+    pub fn library_dirs(&self) -> Vec<PathBuf> {
+        self.args
+            .windows(2)
+            .filter(|pair| pair[0] == "-L")
+            .filter_map(|pair| pair[1].strip_prefix("dependency="))
+            .map(|dir| self.dir.join(dir))
+            .collect()
+    }
+
     /// The arguments of the compile for a patch.
     fn patch_args(&self, dirs: &Dirs, debug_info: bool, color: bool) -> Vec<String> {
         let mut args = Vec::with_capacity(self.args.len() + 8);
@@ -247,6 +257,7 @@ impl Invocation {
         Ok(Compiled {
             objects,
             dependencies: Vec::new(),
+            library_dirs: self.library_dirs(),
             deps: output
                 .dep_info
                 .as_ref()

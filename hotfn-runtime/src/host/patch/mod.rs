@@ -5,6 +5,7 @@
 //! objects (read) → plan (what binds where) → link (placed, with `rust-lld`) → checks of the
 //! result (nothing copied that must be one, nothing missing).
 
+pub mod library;
 pub mod link;
 pub mod objects;
 pub mod plan;
@@ -17,7 +18,8 @@ use std::time::{Duration, Instant};
 
 use object::{Object as _, ObjectSymbol as _};
 
-use self::objects::Kind;
+use self::library::Library;
+use self::objects::{Kind, Origin};
 use self::program::{Image, Program};
 use crate::abi::names;
 
@@ -25,6 +27,8 @@ use crate::abi::names;
 pub struct Patcher {
     pub program: Program,
     linker: PathBuf,
+    /// The rlibs the program was linked from, for code its link left out.
+    library: Library,
     /// The executable's lowest address.
     executable: u64,
     /// The lowest address of the patches so far (the next goes below).
@@ -37,6 +41,8 @@ pub struct Request<'a> {
     pub own: &'a Path,
     /// Rlibs of local dependencies rebuilt since the program was: their code comes along.
     pub dependencies: &'a [PathBuf],
+    /// Where the crate's dependencies' rlibs are (`-L dependency=`).
+    pub library_dirs: &'a [PathBuf],
     /// Symbols of every `#[hot]` function the program knows.
     pub callables: &'a BTreeSet<&'a str>,
     /// The patch's file: a name never used before, in the private directory.
@@ -72,8 +78,14 @@ impl Patcher {
         let linker = link::find_linker(rustc)?;
         let program = Program::executable()?;
         let executable = program::load_bias();
+        // `<sysroot>/lib/rustlib/<host>/bin/rust-lld` → `<sysroot>/lib/rustlib/<host>/lib`.
+        let std = linker
+            .parent()
+            .and_then(Path::parent)
+            .map(|dir| dir.join("lib"));
         Ok(Patcher {
             program,
+            library: Library::new(std.into_iter().collect()),
             linker,
             executable,
             top: executable,
@@ -83,59 +95,129 @@ impl Patcher {
     /// Links a patch of `request`, or says why it cannot be loaded.
     pub fn make(&mut self, request: &Request<'_>) -> Result<Linked, Failure> {
         let started = Instant::now();
-        let mut inputs = objects::read_inputs(request.own, true).map_err(Failure::Failed)?;
+        let mut inputs = objects::read_inputs(request.own, Origin::Own).map_err(Failure::Failed)?;
         for dependency in request.dependencies {
-            inputs.extend(objects::read_inputs(dependency, false).map_err(Failure::Failed)?);
+            let theirs = objects::read_inputs(dependency, Origin::Changed);
+            inputs.extend(theirs.map_err(Failure::Failed)?);
         }
-        let symbols = objects::symbols(&inputs).map_err(Failure::Failed)?;
-        let plan = plan::plan(&symbols, &self.program, request.callables);
-        if !plan.refusals.is_empty() {
-            return Err(Failure::Refused(
-                plan.refusals.iter().map(plan::Refusal::describe).collect(),
-            ));
-        }
-        let size = objects::loadable_bytes(&inputs) + (1 << 16);
-        drop(inputs);
-        let maps = std::fs::read_to_string("/proc/self/maps")
-            .map_err(|error| Failure::Failed(format!("cannot read /proc/self/maps: {error}")))?;
-        let base = link::place(&link::mappings(&maps), self.executable, self.top, size)
-            .ok_or_else(|| {
-                Failure::Failed(
-                    "no free address range is left within reach of the program; restart it".into(),
-                )
-            })?;
+        self.library.add_dirs(request.library_dirs);
         let dir = request.output.with_extension("link");
         std::fs::create_dir_all(&dir)
             .map_err(|error| Failure::Failed(format!("{}: {error}", dir.display())))?;
+        // Objects taken from libraries, written out for the linker.
+        let mut taken: Vec<PathBuf> = Vec::new();
+        let mut constructors = 0;
+        // Each round links; what the result needs and no file of the process has is taken from
+        // the rlibs it comes from, and the next round links it in, until nothing is missing.
+        for _ in 0..8 {
+            let symbols = objects::symbols(&inputs).map_err(Failure::Failed)?;
+            constructors = symbols.constructors.len();
+            let plan = plan::plan(&symbols, &self.program, request.callables);
+            if !plan.refusals.is_empty() {
+                return Err(Failure::Refused(
+                    plan.refusals.iter().map(plan::Refusal::describe).collect(),
+                ));
+            }
+            let size = objects::loadable_bytes(&inputs) + (1 << 16);
+            let base = self.place(size)?;
+            self.link(
+                request,
+                &dir,
+                &plan,
+                !symbols.constructors.is_empty(),
+                base,
+                &taken,
+            )?;
+            let bytes = std::fs::read(request.output).map_err(|error| {
+                Failure::Failed(format!("{}: {error}", request.output.display()))
+            })?;
+            let missing = missing(&bytes);
+            if missing.is_empty() {
+                let _ = std::fs::remove_dir_all(&dir);
+                return self.checked(request, bytes, base, size, started, constructors);
+            }
+            let (found, nowhere) = self.library.find(&missing);
+            if !nowhere.is_empty() {
+                return Err(Failure::Refused(
+                    nowhere.iter().map(|name| not_contained(name)).collect(),
+                ));
+            }
+            for location in found {
+                let input = library::extract(&location).map_err(Failure::Failed)?;
+                let file = dir.join(format!("taken-{}.o", taken.len()));
+                std::fs::write(&file, &input.bytes)
+                    .map_err(|error| Failure::Failed(format!("{}: {error}", file.display())))?;
+                taken.push(file);
+                inputs.push(input);
+            }
+        }
+        Err(Failure::Failed(format!(
+            "the code the patch needs from libraries kept growing ({constructors} constructors, \
+             {} objects taken); restart the program to use the change",
+            taken.len()
+        )))
+    }
+
+    /// A free range for `size` bytes, below the last patch.
+    fn place(&self, size: u64) -> Result<u64, Failure> {
+        let maps = std::fs::read_to_string("/proc/self/maps")
+            .map_err(|error| Failure::Failed(format!("cannot read /proc/self/maps: {error}")))?;
+        link::place(&link::mappings(&maps), self.executable, self.top, size).ok_or_else(|| {
+            Failure::Failed(
+                "no free address range is left within reach of the program; restart it".into(),
+            )
+        })
+    }
+
+    /// Runs the linker for `plan`, at `base`, with `taken` objects besides the request's.
+    fn link(
+        &self,
+        request: &Request<'_>,
+        dir: &Path,
+        plan: &plan::Plan,
+        drop_constructors: bool,
+        base: u64,
+        taken: &[PathBuf],
+    ) -> Result<(), Failure> {
         let script = dir.join("bind.ld");
         let exports = dir.join("exports.ver");
-        let drop_constructors = !symbols.constructors.is_empty();
         let written = std::fs::write(
             &script,
             link::script(&plan.bindings, &plan.roots, drop_constructors),
         )
         .and_then(|()| std::fs::write(&exports, link::EXPORTS));
         written.map_err(|error| Failure::Failed(format!("{}: {error}", dir.display())))?;
-        let mut link_inputs = vec![request.own.to_path_buf()];
-        link_inputs.extend(request.dependencies.iter().cloned());
-        if request.own.is_dir() {
-            link_inputs = objects_in(request.own);
-            link_inputs.extend(request.dependencies.iter().cloned());
-        }
+        let mut inputs = if request.own.is_dir() {
+            objects_in(request.own)
+        } else {
+            vec![request.own.to_path_buf()]
+        };
+        inputs.extend(request.dependencies.iter().cloned());
+        inputs.extend(taken.iter().cloned());
         link::Link {
             linker: &self.linker,
             base,
-            inputs: &link_inputs,
+            inputs: &inputs,
             script: &script,
             exports: &exports,
             output: request.output,
             debug_info: request.debug_info,
         }
         .run()
-        .map_err(Failure::Failed)?;
-        let _ = std::fs::remove_dir_all(&dir);
-        let bytes = std::fs::read(request.output)
-            .map_err(|error| Failure::Failed(format!("{}: {error}", request.output.display())))?;
+        .map_err(Failure::Failed)
+    }
+
+    /// The linked patch, once it is known to fit where it goes and to copy nothing that must be
+    /// one.
+    fn checked(
+        &mut self,
+        request: &Request<'_>,
+        bytes: Vec<u8>,
+        base: u64,
+        size: u64,
+        started: Instant,
+        constructors: usize,
+    ) -> Result<Linked, Failure> {
         let (low, high) = link::extent(&bytes).map_err(Failure::Failed)?;
         if low != base || high - low > size {
             return Err(Failure::Failed(format!(
@@ -145,10 +227,9 @@ impl Patcher {
             )));
         }
         let image = Image::read(&bytes, 0).map_err(Failure::Failed)?;
-        let mut problems = copies(&image, &self.program);
-        problems.extend(missing(&bytes));
-        if !problems.is_empty() {
-            return Err(Failure::Refused(problems));
+        let copies = copies(&image, &self.program);
+        if !copies.is_empty() {
+            return Err(Failure::Refused(copies));
         }
         self.top = base;
         Ok(Linked {
@@ -157,7 +238,7 @@ impl Patcher {
             bytes: bytes.len() as u64,
             base,
             duration: started.elapsed(),
-            dropped_constructors: symbols.constructors.len(),
+            dropped_constructors: constructors,
         })
     }
 }
@@ -203,8 +284,8 @@ fn copies(patch: &Image, program: &Program) -> Vec<String> {
     found
 }
 
-/// What the patch needs from shared libraries that the process cannot give: code of a
-/// dependency the program's link left out, because the program never used it.
+/// What the linked patch needs that no file of the process has: code the program's link left
+/// out, because the program never used it.
 fn missing(bytes: &[u8]) -> Vec<String> {
     let Ok(file) = object::File::parse(bytes) else {
         return Vec::new();
@@ -218,15 +299,15 @@ fn missing(bytes: &[u8]) -> Vec<String> {
     names.sort();
     names.dedup();
     names
-        .into_iter()
-        .map(|name| {
-            format!(
-                "{}: the new code uses it, and the running program does not contain it (its link \
-                 left out what the program never used)",
-                plan::demangle(&name)
-            )
-        })
-        .collect()
+}
+
+/// The line for a symbol no file and no library has.
+fn not_contained(name: &str) -> String {
+    format!(
+        "{}: the new code uses it, and neither the running program nor any library it was \
+         built from contains it",
+        plan::demangle(name)
+    )
 }
 
 /// Whether the dynamic loader would find `name` in the process (libc and the like).

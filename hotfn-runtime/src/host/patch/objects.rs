@@ -6,14 +6,25 @@ use std::path::{Path, PathBuf};
 
 use object::{Object as _, ObjectSection as _, ObjectSymbol as _, RelocationTarget, SectionKind};
 
-/// One object file: the crate's own (new code), or a dependency's, pulled in because it changed
-/// since the program was built.
+/// One object file of a patch.
 #[derive(Debug)]
 pub struct Input {
     /// Where it came from, for messages: the `.o`, or `archive(member)`.
     pub name: String,
     pub bytes: Vec<u8>,
-    pub own: bool,
+    pub origin: Origin,
+}
+
+/// Where an object comes from, which decides what of it is new code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The crate being patched: all new code.
+    Own,
+    /// A local dependency rebuilt since the program was: new code too.
+    Changed,
+    /// An rlib the program was linked from, for code its link left out: the same code as the
+    /// program's, so whatever of it the program has is the program's.
+    Library,
 }
 
 /// What kind of thing a symbol names.
@@ -35,7 +46,7 @@ pub struct Defined {
     pub size: u64,
     /// Local to its object: a definition a linker script cannot replace.
     pub local: bool,
-    pub own: bool,
+    pub origin: Origin,
     /// For a function: the thread-locals its code refers to directly.
     pub thread_locals: BTreeSet<String>,
 }
@@ -53,7 +64,7 @@ pub struct Symbols {
 
 /// The objects of a compiled crate: the members of its rlib (`lib…rlib`), or the object files in
 /// a directory (a binary's, kept by the linker hotfn gives its compile).
-pub fn read_inputs(from: &Path, own: bool) -> Result<Vec<Input>, String> {
+pub fn read_inputs(from: &Path, origin: Origin) -> Result<Vec<Input>, String> {
     let unreadable = |error: &dyn std::fmt::Display| format!("{}: {error}", from.display());
     if from.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(from)
@@ -70,7 +81,7 @@ pub fn read_inputs(from: &Path, own: bool) -> Result<Vec<Input>, String> {
                 Ok(Input {
                     name: path.display().to_string(),
                     bytes,
-                    own,
+                    origin,
                 })
             })
             .collect();
@@ -88,7 +99,7 @@ pub fn read_inputs(from: &Path, own: bool) -> Result<Vec<Input>, String> {
         inputs.push(Input {
             name: format!("{}({name})", from.display()),
             bytes: data.to_vec(),
-            own,
+            origin,
         });
     }
     Ok(inputs)
@@ -120,7 +131,7 @@ pub fn symbols(inputs: &[Input]) -> Result<Symbols, String> {
     for input in inputs {
         let file = object::File::parse(&*input.bytes)
             .map_err(|error| format!("{}: {error}", input.name))?;
-        read_one(&file, input.own, &mut symbols, &mut referenced);
+        read_one(&file, input.origin, &mut symbols, &mut referenced);
         if file
             .sections()
             .any(|s| matches!(s.name(), Ok(n) if n.starts_with(".init_array") || n.starts_with(".ctors")))
@@ -137,7 +148,7 @@ pub fn symbols(inputs: &[Input]) -> Result<Symbols, String> {
 
 fn read_one(
     file: &object::File<'_>,
-    own: bool,
+    origin: Origin,
     out: &mut Symbols,
     referenced: &mut BTreeSet<String>,
 ) {
@@ -175,7 +186,7 @@ fn read_one(
             kind,
             size: symbol.size(),
             local: symbol.is_local(),
-            own,
+            origin,
             thread_locals,
         });
     }

@@ -10,14 +10,16 @@
 //!   its value; a function of the crate that reaches one directly (an optimised build inlines
 //!   the accessor) refuses the patch;
 //! - a `#[hot]` function of another package found in a dependency's objects, to its first
-//!   definition, whose target every caller shares.
+//!   definition, whose target every caller shares;
+//! - every function of an object taken from a library (for code the program's link left out)
+//!   that the program has: that object only brings what is missing.
 //!
 //! Everything else the objects define stays in the patch: the crate's new code, its constants,
 //! and statics the edit added. What `#[hot]` makes per version (targets, slots) always stays.
 
 use std::collections::BTreeSet;
 
-use super::objects::{Kind, Symbols};
+use super::objects::{Kind, Origin, Symbols};
 use super::program::Program;
 use crate::abi::names;
 
@@ -100,7 +102,7 @@ pub fn plan(symbols: &Symbols, program: &Program, callables: &BTreeSet<&str>) ->
         if names::is_per_version(name) {
             let root = names::ends_with_segment(name, names::SLOT)
                 || names::ends_with_segment(name, names::STATE);
-            if root && defined.own {
+            if root && defined.origin == Origin::Own {
                 plan.roots.push(name.clone());
             }
             continue;
@@ -140,10 +142,18 @@ pub fn plan(symbols: &Symbols, program: &Program, callables: &BTreeSet<&str>) ->
                 }
             }
             Kind::Function => {
-                if !defined.own && callables.contains(name.as_str()) {
+                if defined.origin != Origin::Own && callables.contains(name.as_str()) {
                     if let Some((sym, _)) = program.first(name) {
                         plan.bindings.push((name.clone(), sym.address));
                     }
+                    continue;
+                }
+                if defined.origin == Origin::Library
+                    && let Some((sym, _)) = program
+                        .newest(name)
+                        .filter(|(s, _)| s.kind == Kind::Function)
+                {
+                    plan.bindings.push((name.clone(), sym.address));
                     continue;
                 }
                 let shared: Vec<&String> = defined
@@ -231,7 +241,7 @@ mod tests {
             kind,
             size,
             local: false,
-            own: true,
+            origin: Origin::Own,
             thread_locals: BTreeSet::new(),
         }
     }
@@ -376,12 +386,28 @@ mod tests {
     #[test]
     fn another_packages_hot_function_in_a_dependency_binds_to_its_shared_target() {
         let mut theirs = defined(Kind::Function, 44);
-        theirs.own = false;
+        theirs.origin = Origin::Changed;
         let plan = plan(
             &symbols(&[(SCORE, theirs)], &[]),
             &program(),
             &BTreeSet::from([SCORE]),
         );
         assert_eq!(plan.bindings, [(SCORE.to_owned(), 0x3000)]);
+    }
+
+    #[test]
+    fn an_object_taken_from_a_library_brings_only_what_the_program_lacks() {
+        let mut pulled = defined(Kind::Function, 90);
+        pulled.origin = Origin::Library;
+        let plan = plan(
+            &symbols(&[(PUSH, pulled.clone()), (NEW, pulled)], &[]),
+            &program(),
+            &BTreeSet::new(),
+        );
+        assert_eq!(
+            plan.bindings,
+            [(PUSH.to_owned(), 0x9000)],
+            "NEW is what it brings"
+        );
     }
 }
