@@ -40,7 +40,7 @@ fn try_expand(
                 span,
                 format!(
                     "`reset`, `serde` and `migrate` say what a #[hot] static does when its type \
-                     changes; {what} has no value to carry over: remove the argument"
+                     changes; {what} no value to carry over: remove the argument"
                 ),
             ),
             item,
@@ -49,13 +49,13 @@ fn try_expand(
     };
     if item::is_impl(input) {
         let item: HotImpl = syn::parse2(input.clone()).map_err(|error| (error, input.clone()))?;
-        no_migration("an impl block", item.plain())?;
+        no_migration("methods have", item.plain())?;
         validate::check_impl(&item).map_err(|error| (error, item.plain()))?;
         let hot = hot_impl(&args.krate, &item, context);
         return Ok(both_modes(&args.krate, item.plain(), hot));
     }
     let f: HotFn = syn::parse2(input.clone()).map_err(|error| not_a_function(error, input))?;
-    no_migration("a function", f.plain())?;
+    no_migration("a function has", f.plain())?;
     validate::check(&f).map_err(|error| (error, f.plain()))?;
     let owner = match f.sig.receiver() {
         Some(_) => Owner::Method {

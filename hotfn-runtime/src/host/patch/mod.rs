@@ -255,8 +255,9 @@ fn objects_in(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Statics and thread-locals the program has that the linked patch defines a copy of: something
-/// still refers to the patch's own copy, which would split the state.
+/// Statics and thread-locals the program has that the linked patch defines a copy of, under
+/// the same symbol or, when the type changed (a static's type is in its hash), at the same
+/// path: something in the new code still refers to that copy, which would split the state.
 fn copies(patch: &Image, program: &Program) -> Vec<String> {
     let mut found: Vec<String> = patch
         .iter()
@@ -264,20 +265,28 @@ fn copies(patch: &Image, program: &Program) -> Vec<String> {
             matches!(sym.kind, Kind::Data | Kind::ThreadLocal)
                 && !names::is_per_version(name)
                 && !name.starts_with("DW.ref.")
-                && program
-                    .first(name)
-                    .is_some_and(|(theirs, _)| theirs.kind == sym.kind)
         })
-        .map(|(name, sym)| {
-            let what = if sym.kind == Kind::ThreadLocal {
-                "thread-local"
-            } else {
-                "static"
+        .filter_map(|(name, sym)| {
+            let same = |theirs: &program::Sym| theirs.kind == sym.kind;
+            if program.first(name).is_some_and(|(theirs, _)| same(&theirs)) {
+                let what = match sym.kind {
+                    Kind::ThreadLocal => "thread-local",
+                    _ => "static",
+                };
+                return Some(format!(
+                    "{what} {}: the new code would use a copy of its own",
+                    plan::demangle(name)
+                ));
+            }
+            let was = program
+                .first_at_path(&program::path_of(name))
+                .filter(|theirs| same(theirs))?;
+            let (name, was, now) = (name.to_owned(), was.size, sym.size);
+            let refusal = match sym.kind {
+                Kind::ThreadLocal => plan::Refusal::ThreadLocalRetyped { name, was, now },
+                _ => plan::Refusal::StaticRetyped { name, was, now },
             };
-            format!(
-                "{what} {}: the new code would use a copy of its own",
-                plan::demangle(name)
-            )
+            Some(refusal.describe())
         })
         .collect();
     found.sort();

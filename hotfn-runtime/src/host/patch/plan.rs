@@ -38,10 +38,11 @@ pub struct Plan {
 /// One item that stands in the way of a patch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
-    /// A static whose size changed: the program's instance cannot hold the new type.
-    StaticResized { name: String, was: u64, now: u64 },
-    /// A thread-local whose size changed.
-    ThreadLocalResized { name: String, was: u64, now: u64 },
+    /// A static whose type changed (its symbol did, or its size): the program's instance cannot
+    /// hold the new type.
+    StaticRetyped { name: String, was: u64, now: u64 },
+    /// A thread-local whose type changed.
+    ThreadLocalRetyped { name: String, was: u64, now: u64 },
     /// A static the linker cannot bind (local to its object), which would get a second copy.
     StaticNotShared { name: String },
     /// A thread-local the program has, reached by new code through something other than an
@@ -53,13 +54,14 @@ impl Refusal {
     /// The line shown for it, with demangled names.
     pub fn describe(&self) -> String {
         match self {
-            Refusal::StaticResized { name, was, now } => format!(
-                "static {}: its type was {was} bytes and is now {now}; the running program's \
+            Refusal::StaticRetyped { name, was, now } => format!(
+                "static {}: its type changed ({was} bytes, now {now}); the running program's \
                  value cannot be carried into the new type",
                 demangle(name)
             ),
-            Refusal::ThreadLocalResized { name, was, now } => format!(
-                "thread-local {}: its type was {was} bytes and is now {now}",
+            Refusal::ThreadLocalRetyped { name, was, now } => format!(
+                "thread-local {}: its type changed ({was} bytes, now {now}); each thread's value \
+                 cannot be carried into the new type",
                 thread_local_name(name)
             ),
             Refusal::StaticNotShared { name } => format!(
@@ -114,27 +116,33 @@ pub fn plan(symbols: &Symbols, program: &Program, callables: &BTreeSet<&str>) ->
             Kind::Data => {
                 let Some((was, _)) = program.first(name).filter(|(s, _)| s.kind == Kind::Data)
                 else {
-                    continue; // new: the patch's instance is the only one
+                    // New, or retyped (the type is in a static's hash, so its symbol changed
+                    // too): the link's result says which, by the statics still referred to.
+                    continue;
                 };
                 if was.size != defined.size {
-                    plan.refusals.push(Refusal::StaticResized {
+                    plan.refusals.push(Refusal::StaticRetyped {
                         name: name.clone(),
                         was: was.size,
                         now: defined.size,
                     });
-                } else if defined.local {
+                } else if defined.local && defined.origin == Origin::Own {
                     plan.refusals
                         .push(Refusal::StaticNotShared { name: name.clone() });
+                } else if defined.local {
+                    // An object taken from a library may hold statics the new code never
+                    // reaches (the link drops them); one it reaches shows as a copy in the
+                    // link's result, which refuses the patch then.
                 } else {
                     plan.bindings.push((name.clone(), was.address));
                 }
             }
             Kind::ThreadLocal => {
-                if let Some((was, _)) = program.first(name)
-                    && was.kind == Kind::ThreadLocal
-                    && was.size != defined.size
+                let was = program.first(name).map(|(was, _)| was);
+                if let Some(was) =
+                    was.filter(|was| was.kind == Kind::ThreadLocal && was.size != defined.size)
                 {
-                    plan.refusals.push(Refusal::ThreadLocalResized {
+                    plan.refusals.push(Refusal::ThreadLocalRetyped {
                         name: name.clone(),
                         was: was.size,
                         now: defined.size,
@@ -309,7 +317,7 @@ mod tests {
         );
         assert_eq!(
             grown.refusals,
-            [Refusal::StaticResized {
+            [Refusal::StaticRetyped {
                 name: CALLS.into(),
                 was: 8,
                 now: 16
@@ -375,7 +383,7 @@ mod tests {
         );
         assert_eq!(
             grown.refusals,
-            [Refusal::ThreadLocalResized {
+            [Refusal::ThreadLocalRetyped {
                 name: TLS.into(),
                 was: 4,
                 now: 8

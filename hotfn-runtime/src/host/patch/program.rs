@@ -20,6 +20,9 @@ pub struct Sym {
 #[derive(Debug, Default)]
 pub struct Image {
     symbols: HashMap<String, Sym>,
+    /// Statics and thread-locals by their path without the hash (`game::SCORE`): a static whose
+    /// type changes gets another symbol (the type is in its hash), found again by its path.
+    by_path: HashMap<String, Sym>,
 }
 
 impl Image {
@@ -73,11 +76,28 @@ impl Image {
                 kind,
             });
         }
-        Ok(Image { symbols })
+        Ok(Image::with_paths(symbols))
+    }
+
+    fn with_paths(symbols: HashMap<String, Sym>) -> Image {
+        let by_path = symbols
+            .iter()
+            .filter(|(name, sym)| {
+                matches!(sym.kind, Kind::Data | Kind::ThreadLocal)
+                    && (name.starts_with("_ZN") || name.starts_with("_R"))
+            })
+            .map(|(name, sym)| (path_of(name), *sym))
+            .collect();
+        Image { symbols, by_path }
     }
 
     pub fn get(&self, name: &str) -> Option<Sym> {
         self.symbols.get(name).copied()
+    }
+
+    /// The static or thread-local at `path` (see [`path_of`]).
+    pub fn at_path(&self, path: &str) -> Option<Sym> {
+        self.by_path.get(path).copied()
     }
 
     /// Every symbol, for finding a patch's slots.
@@ -87,12 +107,12 @@ impl Image {
 
     #[cfg(test)]
     pub fn from_table(symbols: &[(&str, Sym)]) -> Image {
-        Image {
-            symbols: symbols
+        Image::with_paths(
+            symbols
                 .iter()
                 .map(|(name, sym)| ((*name).to_owned(), *sym))
                 .collect(),
-        }
+        )
     }
 }
 
@@ -144,10 +164,20 @@ impl Program {
             .find_map(|(index, image)| Some((image.get(name)?, origin(index))))
     }
 
+    /// The oldest static or thread-local at `path`, whatever its symbol.
+    pub fn first_at_path(&self, path: &str) -> Option<Sym> {
+        self.images.iter().find_map(|image| image.at_path(path))
+    }
+
     #[cfg(test)]
     pub fn from_images(images: Vec<Image>) -> Program {
         Program { images }
     }
+}
+
+/// A mangled name's path without its hash: `game::SCORE` for `_ZN4game5SCORE17h…E`.
+pub fn path_of(name: &str) -> String {
+    format!("{:#}", rustc_demangle::demangle(name))
 }
 
 fn origin(index: usize) -> Origin {
