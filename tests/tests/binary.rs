@@ -18,7 +18,12 @@ fn a_binary_only_package_reloads_in_main_and_in_its_modules() {
         f.number("score") == f.number("frame") * 100
     });
     assert_eq!(frame.get("pid"), first.get("pid"));
-    assert_eq!(frame.number("steps"), frame.number("frame") + 1, "{}", frame.line);
+    assert_eq!(
+        frame.number("steps"),
+        frame.number("frame") + 1,
+        "{}",
+        frame.line
+    );
 
     // An edit of main.rs itself, and of a method: the binary's static counts on.
     let mark = app.len();
@@ -37,5 +42,10 @@ fn a_binary_only_package_reloads_in_main_and_in_its_modules() {
     let (_, next) = app.wait_for_frame("the next frame", reloaded, RELOAD, |f| {
         f.number("frame") == frame.number("frame") + 1
     });
-    assert_eq!(next.number("steps"), frame.number("steps") + 1000, "{}", next.line);
+    assert_eq!(
+        next.number("steps"),
+        frame.number("steps") + 1000,
+        "{}",
+        next.line
+    );
 }

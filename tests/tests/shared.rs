@@ -239,3 +239,35 @@ fn with_optimised_dependencies_state_still_carries_on() {
     });
     counted_on(&frame);
 }
+
+#[test]
+fn with_the_crate_optimised_a_thread_local_its_code_reads_directly_is_refused_by_name() {
+    // At opt-level 1 and up the accessor `thread_local!` makes is inlined into its users, so the
+    // program has no accessor through which a patch could share the thread-local.
+    let fixture = Fixture::new("shared", "opt1");
+    let manifest = std::fs::read_to_string(fixture.path("Cargo.toml")).unwrap();
+    let profile = format!(
+        "[profile.dev.package.{}]\nopt-level = 1\n\n[workspace]",
+        fixture.package
+    );
+    std::fs::write(
+        fixture.path("Cargo.toml"),
+        manifest.replace("[workspace]", &profile),
+    )
+    .unwrap();
+    let mut app = fixture.start_hot();
+    let mark = app.len();
+    fixture.edit("src/lib.rs", "label=v1 ", "label=v2 ");
+    let (refused, _) = app.wait_for("the refusal", mark, RELOAD, |l| {
+        l.contains("[hotfn] reload of")
+    });
+    let crate_name = fixture.package.replace('-', "_");
+    app.wait_for("the thread-local", refused, RELOAD, |l| {
+        l.contains(&format!(
+            "thread-local {crate_name}::MINE: the new code reads it directly"
+        )) && l.contains("opt-level = 0")
+    });
+    let (_, frame) = app.wait_for_frame("frames after the refusal", refused, RELOAD, |_| true);
+    assert_eq!(frame.get("label"), "v1", "old code runs");
+    counted_on(&frame);
+}
