@@ -58,6 +58,8 @@ pub struct Callable<'a> {
     /// Whether the result may borrow from the arguments (a `&mut` argument is then not
     /// reborrowed for a repeat).
     pub result_borrows: bool,
+    /// An `async fn`.
+    pub is_async: bool,
 }
 
 impl<'a> Callable<'a> {
@@ -166,11 +168,104 @@ impl<'a> Callable<'a> {
             self_probes,
             reached,
             result_borrows: output_borrows(&desugared.output),
+            is_async: f.sig.asyncness.is_some(),
         }
+    }
+
+    /// For an `async fn`: the signature as a function returning its future (`fn(…) -> impl
+    /// Future<Output = R> + Tagged`), and the output type `R`. Before edition 2024, a returned
+    /// `impl Trait` captures only the lifetimes it names, while an `async fn`'s future captures
+    /// all: every elided lifetime is given a name, and all are named in `use<…>` (with the impl
+    /// block's, when the attribute sees them).
+    pub fn future_signature(
+        &self,
+        krate: &syn::Path,
+        edition: u32,
+        impl_lifetimes: &[syn::Lifetime],
+    ) -> (Signature, TokenStream) {
+        let mut sig = self.sig.clone();
+        sig.asyncness = None;
+        let mut captured: Vec<syn::Lifetime> = impl_lifetimes.to_vec();
+        // Named in every edition: the function's lifetimes are all given explicitly where the
+        // prologue names the function, which a late-bound (elided) one forbids.
+        {
+            let mut namer = NameAll {
+                names: Vec::new(),
+                receiver: None,
+            };
+            for arg in sig.inputs.iter_mut() {
+                match arg {
+                    FnArg::Receiver(receiver) => {
+                        if let Some((_, lifetime)) = &mut receiver.reference {
+                            let name = lifetime.get_or_insert_with(|| namer.fresh()).clone();
+                            namer.receiver = Some(name.clone());
+                            let mutability = receiver.mutability;
+                            receiver.ty = Box::new(syn::parse_quote!(&#name #mutability Self));
+                        }
+                    }
+                    FnArg::Typed(arg) => namer.visit_type_mut(&mut arg.ty),
+                }
+            }
+            let output_lifetime = namer
+                .receiver
+                .clone()
+                .or_else(|| (namer.names.len() == 1).then(|| namer.names[0].clone()));
+            if let (ReturnType::Type(_, ty), Some(lifetime)) = (&mut sig.output, &output_lifetime) {
+                NameElided(lifetime).visit_type_mut(ty);
+            }
+            for name in &namer.names {
+                sig.generics.params.push(syn::parse_quote!(#name));
+            }
+            captured.extend(sig.generics.lifetimes().map(|l| l.lifetime.clone()));
+        }
+        // The box's lifetime: every lifetime the future captures outlives it.
+        let boxed = boxed_lifetime();
+        let outlived: Vec<syn::Lifetime> = sig
+            .generics
+            .lifetimes()
+            .map(|l| l.lifetime.clone())
+            .chain(impl_lifetimes.iter().cloned())
+            .collect();
+        sig.generics.params.push(syn::parse_quote!(#boxed));
+        let where_clause = sig.generics.make_where_clause();
+        for lifetime in &outlived {
+            where_clause
+                .predicates
+                .push(syn::parse_quote!(#lifetime: #boxed));
+        }
+        if self.is_method() {
+            where_clause
+                .predicates
+                .push(syn::parse_quote!(Self: #boxed));
+        }
+        captured.push(boxed);
+        captured.dedup();
+        let value = match &sig.output {
+            ReturnType::Default => quote!(()),
+            ReturnType::Type(_, ty) => quote!(#ty),
+        };
+        let capture = (edition < 2024).then(|| quote!(+ use<#(#captured),*>));
+        sig.output = syn::parse_quote! {
+            -> impl ::core::future::Future<Output = #value> + #krate::__private::Tagged #capture
+        };
+        (sig, value)
     }
 
     pub fn is_method(&self) -> bool {
         matches!(self.owner, Owner::Method { .. })
+    }
+
+    /// The function itself as a value: `name`, `Self::name`, or `<Self as Trait>::name`.
+    pub fn itself(&self) -> TokenStream {
+        let name = &self.f.sig.ident;
+        match self.owner {
+            Owner::Free => quote!(#name),
+            Owner::Method {
+                trait_: Some(trait_),
+                ..
+            } => quote!(<Self as #trait_>::#name),
+            Owner::Method { .. } => quote!(Self::#name),
+        }
     }
 
     /// The type of a pointer to any version of the function. Elided lifetimes stay elided
@@ -242,6 +337,46 @@ fn has_elided_lifetime(ty: &Type) -> bool {
     let mut finder = Finder(false);
     syn::visit::Visit::visit_type(&mut finder, ty);
     finder.0
+}
+
+/// The lifetime of a hot `async fn`'s boxed future, which every lifetime it captures outlives.
+pub fn boxed_lifetime() -> syn::Lifetime {
+    syn::Lifetime::new("'__hotfn_future", Span::call_site())
+}
+
+/// Gives every elided lifetime of the argument types a fresh name, `'__hotfn_l0` and on.
+struct NameAll {
+    names: Vec<syn::Lifetime>,
+    /// The receiver's lifetime, which an elided one in the output means.
+    receiver: Option<syn::Lifetime>,
+}
+
+impl NameAll {
+    fn fresh(&mut self) -> syn::Lifetime {
+        let name = syn::Lifetime::new(
+            &format!("'__hotfn_l{}", self.names.len()),
+            Span::call_site(),
+        );
+        self.names.push(name.clone());
+        name
+    }
+}
+
+impl VisitMut for NameAll {
+    fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+        if r.lifetime.is_none() {
+            r.lifetime = Some(self.fresh());
+        }
+        syn::visit_mut::visit_type_reference_mut(self, r);
+    }
+    fn visit_lifetime_mut(&mut self, lifetime: &mut syn::Lifetime) {
+        if lifetime.ident == "_" {
+            *lifetime = self.fresh();
+        }
+    }
+    // A function pointer or trait object has lifetimes of its own.
+    fn visit_type_bare_fn_mut(&mut self, _: &mut syn::TypeBareFn) {}
+    fn visit_type_trait_object_mut(&mut self, _: &mut syn::TypeTraitObject) {}
 }
 
 /// Gives every elided lifetime of a type the name `.0`.
@@ -378,6 +513,7 @@ mod tests {
             manifest_dir: "/nowhere".into(),
             file: "src/callable_tests.rs".into(),
             features: Vec::new(),
+            edition: 2021,
         }
     }
 

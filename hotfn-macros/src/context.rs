@@ -15,6 +15,8 @@ pub struct Context {
     pub file: String,
     /// Every feature the package declares.
     pub features: Vec<String>,
+    /// The package's edition (`2021`), which decides what `impl Trait` in a return captures.
+    pub edition: u32,
 }
 
 impl Context {
@@ -29,6 +31,7 @@ impl Context {
                 .map(|f| relative_to(&f, &manifest_dir))
                 .unwrap_or_default(),
             features: declared(&manifest_dir),
+            edition: edition(&manifest_dir),
             manifest_dir,
         }
     }
@@ -41,6 +44,35 @@ impl Context {
             Ok(_) => bin_root(&self.manifest_dir),
             Err(_) => crate::types::lib_root(&self.manifest_dir),
         }
+    }
+}
+
+/// The `edition` of the package at `manifest_dir`, or of its workspace for
+/// `edition.workspace = true` (2015 when it says none, as cargo reads it).
+fn edition(manifest_dir: &Path) -> u32 {
+    let read = |dir: &Path| {
+        std::fs::read_to_string(dir.join("Cargo.toml"))
+            .ok()
+            .and_then(|text| text.parse::<toml::Table>().ok())
+    };
+    let year = |value: &toml::Value| value.as_str().and_then(|y| y.parse().ok());
+    let manifest = read(manifest_dir);
+    let edition = manifest
+        .as_ref()
+        .and_then(|m| m.get("package"))
+        .and_then(|p| p.get("edition"));
+    match edition {
+        Some(toml::Value::String(_)) => edition.and_then(year).unwrap_or(2015),
+        Some(_) => manifest_dir
+            .ancestors()
+            .skip(1)
+            .filter_map(read)
+            .find_map(|root| {
+                let edition = root.get("workspace")?.get("package")?.get("edition")?;
+                year(edition)
+            })
+            .unwrap_or(2024),
+        None => 2015,
     }
 }
 

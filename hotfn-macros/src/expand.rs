@@ -64,7 +64,12 @@ fn try_expand(
         },
         None => Owner::Free,
     };
-    let hot = crate::hot::function(&args.krate, &Callable::new(&f, owner, context), context);
+    let hot = crate::hot::function(
+        &args.krate,
+        &Callable::new(&f, owner, context),
+        context,
+        &[],
+    );
     Ok(both_modes(&args.krate, f.plain(), hot))
 }
 
@@ -74,10 +79,19 @@ fn hot_impl(krate: &syn::Path, item: &HotImpl, context: &Context) -> TokenStream
         self_ty: Some(&item.header.self_ty),
         trait_: item.header.trait_.as_ref().map(|(_, path, _)| path),
     };
+    let lifetimes: Vec<syn::Lifetime> = item
+        .header
+        .generics
+        .lifetimes()
+        .map(|l| l.lifetime.clone())
+        .collect();
     let members = item.members.iter().map(|member| match member {
-        Member::Method { f, .. } => {
-            crate::hot::function(krate, &Callable::new(f, owner, context), context)
-        }
+        Member::Method { f, .. } => crate::hot::function(
+            krate,
+            &Callable::new(f, owner, context),
+            context,
+            &lifetimes,
+        ),
         Member::Other(other) => quote::ToTokens::to_token_stream(other),
     });
     item.with_members(&item.header.attrs, quote!(#(#members)*))

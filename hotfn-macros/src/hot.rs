@@ -27,8 +27,17 @@ use crate::callable::{Callable, in_static};
 use crate::context::Context;
 use crate::symbol;
 
-/// The hot form of `callable`.
-pub fn function(krate: &syn::Path, callable: &Callable<'_>, context: &Context) -> TokenStream {
+/// The hot form of `callable`; `impl_lifetimes` are those of the impl block it is in, when the
+/// attribute sees them.
+pub fn function(
+    krate: &syn::Path,
+    callable: &Callable<'_>,
+    context: &Context,
+    impl_lifetimes: &[syn::Lifetime],
+) -> TokenStream {
+    if callable.is_async {
+        return async_function(krate, callable, context, impl_lifetimes);
+    }
     let f = callable.f;
     let attrs = f
         .attrs
@@ -63,6 +72,116 @@ fn expectation_as_allowance(attr: &syn::Attribute) -> TokenStream {
             quote!(#[allow(#tokens)])
         }
         _ => quote!(#attr),
+    }
+}
+
+/// The hot form of an `async fn`: a function that makes its future in the version current at
+/// the call, boxed (the same type in every version; `Send` when the body's future is); the
+/// future then runs in that version. The body is an `async fn` of its own — nested in a free
+/// function, beside a method — since the compiler knows whether a future is `Send` only outside
+/// the function that makes it.
+fn async_function(
+    krate: &syn::Path,
+    callable: &Callable<'_>,
+    context: &Context,
+    impl_lifetimes: &[syn::Lifetime],
+) -> TokenStream {
+    let f = callable.f;
+    let attrs: Vec<TokenStream> = f
+        .attrs
+        .iter()
+        .filter(|a| !a.path().is_ident("inline"))
+        .map(expectation_as_allowance)
+        .collect();
+    let lints = f.attrs.iter().filter(|a| {
+        ["allow", "warn", "deny", "forbid", "expect", "cfg"]
+            .iter()
+            .any(|lint| a.path().is_ident(lint))
+    });
+    let lints: Vec<TokenStream> = lints.map(expectation_as_allowance).collect();
+    let vis = &f.vis;
+    let (sig, value) = callable.future_signature(krate, context.edition, impl_lifetimes);
+    let boxed = crate::callable::boxed_lifetime();
+    // The function at this call's lifetimes (all early-bound: each outlives the box's).
+    let lifetimes = sig.generics.lifetimes().map(|l| &l.lifetime);
+    let itself_here = {
+        let itself = callable.itself();
+        quote!(#itself::<#(#lifetimes),*>)
+    };
+    let symbol = &callable.symbol;
+    let statics = statics(callable, context);
+    let holes = callable.args.iter().map(|_| quote!(_));
+    let unsafety = &callable.sig.unsafety;
+    let names: Vec<_> = callable.args.iter().map(|arg| &arg.name).collect();
+    let unsafe_call = |call: TokenStream| match unsafety {
+        Some(_) => quote!(unsafe { #call }),
+        None => call,
+    };
+    let call_other = unsafe_call(quote!(__hotfn_f(#(#names),*)));
+    // The body as written, in an `async fn` of its own.
+    let body_name = format_ident!("__hotfn_body_of_{}", f.sig.ident);
+    let mut body_sig = f.sig.clone();
+    body_sig.ident = body_name.clone();
+    let body = &f.body;
+    let body_fn = quote! {
+        #(#lints)*
+        #[doc(hidden)]
+        #[allow(clippy::needless_lifetimes, clippy::unused_async)]
+        #body_sig #body
+    };
+    let (nested, sibling, make) = if callable.is_method() {
+        let call = unsafe_call(quote!(Self::#body_name(#(#names),*)));
+        (None, Some(body_fn), call)
+    } else {
+        let call = unsafe_call(quote!(#body_name(#(#names),*)));
+        (Some(body_fn), None, call)
+    };
+    quote! {
+        #sibling
+
+        #(#attrs)*
+        #[inline(never)]
+        #[allow(refining_impl_trait, clippy::needless_lifetimes)]
+        #[unsafe(export_name = #symbol)]
+        #vis #sig {
+            #[allow(unused_imports)]
+            use #krate::__private as __hotfn;
+            unsafe extern "Rust" {
+                #[link_name = #symbol]
+                safe fn __hotfn_this();
+            }
+            #nested
+            #statics
+            let __hotfn_this = __hotfn_this as *const ();
+            let __hotfn_target = __HOTFN_TARGET.get();
+            if __hotfn_target != __hotfn_this {
+                if let ::core::option::Option::Some(__hotfn_other) =
+                    __hotfn::other(&__HOTFN_SLOT, __hotfn_target, __hotfn_this)
+                {
+                    // SAFETY: a target only ever holds code of this function (of some version),
+                    // whose signature and argument layouts the runtime checked to be this one's;
+                    // every version returns the same boxed future (its `Send`-ness is checked).
+                    let __hotfn_f = unsafe {
+                        __hotfn::typed_like(
+                            __hotfn_other,
+                            #itself_here as #unsafety fn(#(#holes),*) -> _,
+                        )
+                    };
+                    // Making the future runs none of the body: nothing to catch here.
+                    let __hotfn_future = #call_other;
+                    if __hotfn::send_mismatch(&__hotfn_future) {
+                        __hotfn::not_send(&__HOTFN_SLOT, __hotfn_other)
+                    }
+                    return __hotfn_future;
+                }
+            }
+            #[allow(unused_imports)]
+            use __hotfn::{BoxLocal as _, BoxSend as _};
+            let __hotfn_future: __hotfn::Boxer<#boxed, _> =
+                __hotfn::Boxer::new(#make, &__HOTFN_SLOT, __hotfn_this, __hotfn::resume);
+            let _: ::core::marker::PhantomData<#value> = ::core::marker::PhantomData;
+            (&__hotfn_future).boxed()
+        }
     }
 }
 

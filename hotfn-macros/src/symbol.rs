@@ -107,6 +107,7 @@ mod tests {
             manifest_dir: "/w".into(),
             file: file.into(),
             features: Vec::new(),
+            edition: 2021,
         }
     }
 

@@ -71,6 +71,12 @@ pub fn check_impl(item: &HotImpl) -> syn::Result<()> {
         match member {
             Member::Method { f, hot_attrs } => {
                 check_fn(f, &mut method_errors);
+                if let (Some(token), Some(_)) = (&f.sig.asyncness, &header.trait_) {
+                    method_errors.push(
+                        token,
+                        "#[hot] does not support `async fn` in a trait impl yet: make the trait method call a #[hot] async fn (free, or a method of an inherent impl) that holds its body",
+                    );
+                }
                 for attr in hot_attrs {
                     if !matches!(attr.meta, syn::Meta::Path(_)) {
                         errors.push(
@@ -111,12 +117,6 @@ fn check_signature(sig: &Signature, errors: &mut Errors) {
         errors.push(
             token,
             "#[hot] cannot reload a `const fn`: its calls are evaluated at compile time. Remove `const` or `#[hot]`",
-        );
-    }
-    if let Some(token) = &sig.asyncness {
-        errors.push(
-            token,
-            "#[hot] does not support `async fn` yet: the future's type changes with every edit. Put the logic in a synchronous #[hot] fn and call it from the async one",
         );
     }
     if let Some(variadic) = &sig.variadic {
