@@ -22,6 +22,9 @@ call=9
 tally=6 12 6 [6, 6] 40 6 false
 measure=(3, true)
 associated=(\"max\", 99) anon
+shapes=square:9,dot:0
+gauge=7 small
+later=x5 7
 ";
 
 /// Builds the fixture with `features`, checks that nothing at all was warned about, and returns
