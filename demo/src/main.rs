@@ -479,6 +479,7 @@ mod tests {
         status.record(&Event::Refused {
             package: "demo".into(),
             changes: vec!["demo::rules::step\n  signature: (f32) → (f64)".into()],
+            advice: "Restart it to use the change.".into(),
         });
         assert!(
             text(&status).contains(

@@ -200,7 +200,7 @@ impl<'a> Callable<'a> {
                             let name = lifetime.get_or_insert_with(|| namer.fresh()).clone();
                             namer.receiver = Some(name.clone());
                             let mutability = receiver.mutability;
-                            receiver.ty = Box::new(syn::parse_quote!(&#name #mutability Self));
+                            *receiver.ty = syn::parse_quote!(&#name #mutability Self);
                         }
                     }
                     FnArg::Typed(arg) => namer.visit_type_mut(&mut arg.ty),
@@ -297,7 +297,7 @@ impl<'a> Callable<'a> {
                 {
                     *slot = Some(lifetime.clone());
                     let mutability = receiver.mutability;
-                    receiver.ty = Box::new(syn::parse_quote!(&#lifetime #mutability Self));
+                    *receiver.ty = syn::parse_quote!(&#lifetime #mutability Self);
                 }
             }
             if let ReturnType::Type(_, ty) = &mut sig.output {

@@ -16,6 +16,8 @@ use std::time::Duration;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+// A reload's event carries its timings inline; events are rare and handed out by reference.
+#[allow(clippy::large_enum_variant)]
 pub enum Event {
     /// The runtime started watching a package's sources.
     Watching {

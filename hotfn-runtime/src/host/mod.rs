@@ -92,7 +92,7 @@ fn runtime() -> &'static Mutex<State> {
     if started {
         let spawned = std::thread::Builder::new()
             .name("hotfn".into())
-            .spawn(|| Pipeline::run());
+            .spawn(Pipeline::run);
         if let Err(error) = spawned {
             reporter().disabled(&format!("cannot start the reload thread: {error}"));
         }
@@ -216,7 +216,7 @@ impl State {
             history.set_original(info.symbol, slot.code());
             functions.entry(info.symbol).or_insert_with(|| Function {
                 known: Known::new(info),
-                shared: *slot,
+                shared: slot,
             });
         }
         State {
@@ -230,18 +230,21 @@ impl State {
         }
     }
 
-    /// Verifies a loaded patch of `unit` and registers it as a version: applied now, or at the
-    /// next reload point. Returns its number.
+    /// Verifies a loaded patch and registers it as a version: applied now, or at the next reload
+    /// point. Returns its number.
     fn install(
         &mut self,
-        unit: usize,
-        loaded: load::Loaded,
-        mut timings: Timings,
-        warnings: Vec<String>,
-        reporter: Reporter,
+        arrival: Arrival,
         of_unit: impl Fn(&FnInfo) -> bool,
+        reporter: Reporter,
         swap: Swap,
     ) -> Result<u64, ()> {
+        let Arrival {
+            unit,
+            loaded,
+            mut timings,
+            warnings,
+        } = arrival;
         let verifying = Instant::now();
         let label = self.units[unit].label();
         let known: HashMap<&'static str, &Known> = self
@@ -271,7 +274,7 @@ impl State {
                 .entry(info.symbol)
                 .or_insert_with(|| Function {
                     known: Known::new(info),
-                    shared: *slot,
+                    shared: slot,
                 });
         }
         let number = self.history.push(Version {
@@ -356,6 +359,14 @@ impl State {
     }
 }
 
+/// A loaded patch of unit `unit`, with what is known of it so far.
+struct Arrival {
+    unit: usize,
+    loaded: load::Loaded,
+    timings: Timings,
+    warnings: Vec<String>,
+}
+
 /// Reports `#[hot] static`s that cannot be carried over.
 fn refuse_states(reporter: Reporter, package: &str, changed: &[Changed]) {
     let changes = changed
@@ -405,10 +416,10 @@ impl Tools {
                 .map_err(|error| format!("{}: {error}", linker.display()))?;
             self.copies = Some(created);
         }
-        Ok(self
-            .copies
-            .as_mut()
-            .map_or_else(|| unreachable!("made above"), |c| c))
+        match self.copies.as_mut() {
+            Some(copies) => Ok(copies),
+            None => unreachable!("made above"),
+        }
     }
 
     /// The patcher, made on first use from the toolchain of `rustc`.
@@ -416,10 +427,10 @@ impl Tools {
         if self.patcher.is_none() {
             self.patcher = Some(Patcher::new(rustc)?);
         }
-        Ok(self
-            .patcher
-            .as_mut()
-            .map_or_else(|| unreachable!("made above"), |p| p))
+        match self.patcher.as_mut() {
+            Some(patcher) => Ok(patcher),
+            None => unreachable!("made above"),
+        }
     }
 
     /// Links a patch of unit `unit` from `objects` (and rebuilt `dependencies`), loads it,
@@ -487,20 +498,18 @@ impl Tools {
         let loaded = loaded.map_err(fail)?;
         patcher.program.add_patch(linked.image);
         let of_unit = |info: &FnInfo| {
-            PathBuf::from(info.unit.manifest_dir) == unit.manifest_dir
+            std::path::Path::new(info.unit.manifest_dir) == unit.manifest_dir
                 && info.unit.bin == unit.bin.as_deref()
+        };
+        let arrival = Arrival {
+            unit: index,
+            loaded,
+            timings,
+            warnings,
         };
         let mut state = lock(state);
         state
-            .install(
-                index,
-                loaded,
-                timings,
-                warnings,
-                reporter,
-                of_unit,
-                settings.swap,
-            )
+            .install(arrival, of_unit, reporter, settings.swap)
             .map_err(|()| "refused".to_owned())
     }
 }

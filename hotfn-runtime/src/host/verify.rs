@@ -58,8 +58,8 @@ impl Mismatch {
 }
 
 /// Checks the functions `built` of the crate `crate_of` against the `known` ones.
-pub fn check<'k>(
-    known: &HashMap<&'static str, &'k Known>,
+pub fn check(
+    known: &HashMap<&'static str, &Known>,
     crate_of: impl Fn(&FnInfo) -> bool,
     built: impl IntoIterator<Item = &'static FnInfo>,
 ) -> Result<Plan, Vec<Mismatch>> {

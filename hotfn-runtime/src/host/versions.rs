@@ -100,9 +100,9 @@ impl History {
             let newest = self
                 .versions
                 .iter()
+                .rev()
                 .filter(good)
-                .filter_map(|v| v.code.get(symbol))
-                .last()
+                .find_map(|v| v.code.get(symbol))
                 .or_else(|| self.original.get(symbol))
                 .copied();
             // A function only bad versions ever had keeps what it has: there is nothing else.
