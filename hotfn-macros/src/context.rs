@@ -42,7 +42,7 @@ impl Context {
     pub fn crate_root(&self) -> PathBuf {
         match std::env::var("CARGO_BIN_NAME") {
             Ok(_) => bin_root(&self.manifest_dir),
-            Err(_) => crate::types::lib_root(&self.manifest_dir),
+            Err(_) => lib_root(&self.manifest_dir),
         }
     }
 }
@@ -74,6 +74,18 @@ fn edition(manifest_dir: &Path) -> u32 {
             .unwrap_or(2024),
         None => 2015,
     }
+}
+
+/// The library's root file: `[lib] path` in the manifest, or `src/lib.rs`.
+fn lib_root(manifest_dir: &Path) -> PathBuf {
+    let path = std::fs::read_to_string(manifest_dir.join("Cargo.toml"))
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|manifest| {
+            let path = manifest.get("lib")?.get("path")?.as_str()?;
+            Some(path.to_owned())
+        });
+    manifest_dir.join(path.unwrap_or_else(|| "src/lib.rs".to_owned()))
 }
 
 /// The root of the binary being compiled: the `[[bin]]`'s `path`, or `src/main.rs`.

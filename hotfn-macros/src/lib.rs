@@ -10,12 +10,14 @@
 //!
 //! One phase per file: `args` and `item` are what was parsed, `validate` the rules, `callable`
 //! the model of a function, `hot` and `state` the output, `expand` the dispatch; `context` reads
-//! the compile-time environment, `symbol`, `layout` and `types` make the fingerprints.
+//! the compile-time environment; `symbol`, `layout`, `types` and `hash` make names and
+//! fingerprints.
 
 mod args;
 mod callable;
 mod context;
 mod expand;
+mod hash;
 mod hot;
 mod item;
 mod layout;

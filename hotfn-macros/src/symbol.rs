@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
 use crate::context::Context;
+use crate::hash::fnv1a;
 
 /// A function's place, for its symbol: its name and, for a method, the type (as written in the
 /// impl's header, with the trait for a trait impl) when the attribute sees it.
@@ -87,13 +88,6 @@ fn sanitize(text: &str) -> String {
             }
         })
         .collect()
-}
-
-/// FNV-1a: stable across compiler versions and platforms, unlike `DefaultHasher`.
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]

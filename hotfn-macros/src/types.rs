@@ -17,7 +17,7 @@ use std::sync::{Mutex, PoisonError};
 use quote::ToTokens;
 use syn::visit::Visit;
 
-use crate::symbol::fnv1a;
+use crate::hash::fnv1a;
 
 /// One definition (or several of the same name, merged).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -29,18 +29,6 @@ struct Definition {
 
 /// The crate's type definitions by name, read once per compilation.
 type Definitions = BTreeMap<String, Definition>;
-
-/// The library's root file: `[lib] path` in the manifest, or `src/lib.rs`.
-pub fn lib_root(manifest_dir: &Path) -> PathBuf {
-    let path = std::fs::read_to_string(manifest_dir.join("Cargo.toml"))
-        .ok()
-        .and_then(|text| text.parse::<toml::Table>().ok())
-        .and_then(|manifest| {
-            let path = manifest.get("lib")?.get("path")?.as_str()?;
-            Some(path.to_owned())
-        });
-    manifest_dir.join(path.unwrap_or_else(|| "src/lib.rs".to_owned()))
-}
 
 /// `(name, definition hash)` of every crate type reachable from `types`, sorted by name.
 pub fn reachable<'a>(

@@ -164,15 +164,6 @@ impl Config {
         self
     }
 
-    /// Applies the settings and starts the runtime. Without the `hot` feature, does nothing.
-    ///
-    /// ```no_run
-    /// hotfn_runtime::Config::new().quiet(true).apply();
-    /// ```
-    pub fn apply(self) {
-        crate::control::apply(self);
-    }
-
     /// The settings the environment gives (`HOTFN_*`), and a warning for each value that cannot
     /// be read.
     #[cfg_attr(not(hotfn_reload), allow(dead_code))]

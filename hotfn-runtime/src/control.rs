@@ -85,10 +85,16 @@ pub fn reload_point() {
     }
 }
 
-/// See [`Config::apply`].
-pub(crate) fn apply(config: Config) {
-    #[cfg(hotfn_reload)]
-    crate::host::apply(config);
-    #[cfg(not(hotfn_reload))]
-    drop(config);
+impl Config {
+    /// Applies the settings and starts the runtime. Without the `hot` feature, does nothing.
+    ///
+    /// ```no_run
+    /// hotfn_runtime::Config::new().quiet(true).apply();
+    /// ```
+    pub fn apply(self) {
+        #[cfg(hotfn_reload)]
+        crate::host::apply(self);
+        #[cfg(not(hotfn_reload))]
+        drop(self);
+    }
 }
