@@ -15,6 +15,17 @@ pub const TICKS_PER_SECOND: u32 = 30;
 /// Units per terminal row (a cell is about twice as tall as it is wide).
 pub const UNITS_PER_ROW: f32 = 2.0;
 
+/// The duration of one step of the game, in seconds.
+pub const DT: f32 = 1.0 / TICKS_PER_SECOND as f32;
+
+/// The field's size in units for a field of `columns` × `rows` cells.
+pub fn field_size(columns: u16, rows: u16) -> (f32, f32) {
+    (
+        f32::from(columns.max(1)),
+        f32::from(rows.max(1)) * UNITS_PER_ROW,
+    )
+}
+
 /// What the player (or the autopilot) asks for during one step: key presses since the last one.
 ///
 /// Terminals report key presses and their auto-repeats, not how long a key is held, so each
