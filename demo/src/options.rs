@@ -33,8 +33,7 @@ impl Options {
             timings: false,
         };
         while let Some(arg) = args.next() {
-            let mut value =
-                |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
+            let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
             match arg.as_str() {
                 "--headless" => options.headless = true,
                 "--frames" => options.frames = Some(number(&arg, &value(&arg)?)?),
@@ -73,13 +72,19 @@ mod tests {
     fn arguments_and_their_mistakes() {
         let options = parse(&["--headless", "--frames", "5", "--seed", "3", "--fps", "0"]).unwrap();
         assert!(options.headless && !options.timings);
-        assert_eq!((options.frames, options.seed, options.fps), (Some(5), 3, 0.0));
+        assert_eq!(
+            (options.frames, options.seed, options.fps),
+            (Some(5), 3, 0.0)
+        );
         let defaults = parse(&[]).unwrap();
         assert_eq!((defaults.frames, defaults.seed), (None, 7));
         for (args, error) in [
             (&["--frames"][..], "--frames needs a value"),
             (&["--seed", "x"], "--seed needs a number, not \"x\""),
-            (&["--fps", "-1"], "--fps needs a number of steps per second, or 0"),
+            (
+                &["--fps", "-1"],
+                "--fps needs a number of steps per second, or 0",
+            ),
             (&["--fast"], "unknown argument \"--fast\""),
             (&["-h"], "usage: demo"),
         ] {
