@@ -39,11 +39,7 @@ pub fn function(
         return async_function(krate, callable, context, impl_lifetimes);
     }
     let f = callable.f;
-    let attrs = f
-        .attrs
-        .iter()
-        .filter(|a| !a.path().is_ident("inline"))
-        .map(expectation_as_allowance);
+    let attrs = kept_attributes(f);
     let vis = &f.vis;
     let sig = &callable.sig;
     let symbol = &callable.symbol;
@@ -60,6 +56,16 @@ pub fn function(
             #body
         }
     }
+}
+
+/// The function's attributes on its hot form: all but `#[inline]` (the hot form is never
+/// inlined: callers must reach the prologue), expectations as allowances.
+fn kept_attributes(f: &crate::item::HotFn) -> Vec<TokenStream> {
+    f.attrs
+        .iter()
+        .filter(|a| !a.path().is_ident("inline"))
+        .map(expectation_as_allowance)
+        .collect()
 }
 
 /// `#[expect(lint)]` as `#[allow(lint)]`: the prologue passes every argument on, so a lint the
@@ -87,12 +93,7 @@ fn async_function(
     impl_lifetimes: &[syn::Lifetime],
 ) -> TokenStream {
     let f = callable.f;
-    let attrs: Vec<TokenStream> = f
-        .attrs
-        .iter()
-        .filter(|a| !a.path().is_ident("inline"))
-        .map(expectation_as_allowance)
-        .collect();
+    let attrs = kept_attributes(f);
     let lints = f.attrs.iter().filter(|a| {
         ["allow", "warn", "deny", "forbid", "expect", "cfg"]
             .iter()
@@ -109,7 +110,6 @@ fn async_function(
         quote!(#itself::<#(#lifetimes),*>)
     };
     let symbol = &callable.symbol;
-    let statics = statics(callable, context);
     let holes = callable.args.iter().map(|_| quote!(_));
     let unsafety = &callable.sig.unsafety;
     let names: Vec<_> = callable.args.iter().map(|arg| &arg.name).collect();
@@ -136,6 +136,29 @@ fn async_function(
         let call = unsafe_call(quote!(#body_name(#(#names),*)));
         (Some(body_fn), None, call)
     };
+    let dispatch = dispatch(
+        krate,
+        callable,
+        context,
+        nested,
+        quote! {
+            // SAFETY: a target only ever holds code of this function (of some version), whose
+            // signature and argument layouts the runtime checked to be this one's; every
+            // version returns the same boxed future (its `Send`-ness is checked).
+            let __hotfn_f = unsafe {
+                __hotfn::typed_like(
+                    __hotfn_other,
+                    #itself_here as #unsafety fn(#(#holes),*) -> _,
+                )
+            };
+            // Making the future runs none of the body: nothing to catch here.
+            let __hotfn_future = #call_other;
+            if __hotfn::send_mismatch(&__hotfn_future) {
+                __hotfn::not_send(&__HOTFN_SLOT, __hotfn_other)
+            }
+            return __hotfn_future;
+        },
+    );
     quote! {
         #sibling
 
@@ -144,37 +167,7 @@ fn async_function(
         #[allow(refining_impl_trait, clippy::needless_lifetimes)]
         #[unsafe(export_name = #symbol)]
         #vis #sig {
-            #[allow(unused_imports)]
-            use #krate::__private as __hotfn;
-            unsafe extern "Rust" {
-                #[link_name = #symbol]
-                safe fn __hotfn_this();
-            }
-            #nested
-            #statics
-            let __hotfn_this = __hotfn_this as *const ();
-            let __hotfn_target = __HOTFN_TARGET.get();
-            if __hotfn_target != __hotfn_this {
-                if let ::core::option::Option::Some(__hotfn_other) =
-                    __hotfn::other(&__HOTFN_SLOT, __hotfn_target, __hotfn_this)
-                {
-                    // SAFETY: a target only ever holds code of this function (of some version),
-                    // whose signature and argument layouts the runtime checked to be this one's;
-                    // every version returns the same boxed future (its `Send`-ness is checked).
-                    let __hotfn_f = unsafe {
-                        __hotfn::typed_like(
-                            __hotfn_other,
-                            #itself_here as #unsafety fn(#(#holes),*) -> _,
-                        )
-                    };
-                    // Making the future runs none of the body: nothing to catch here.
-                    let __hotfn_future = #call_other;
-                    if __hotfn::send_mismatch(&__hotfn_future) {
-                        __hotfn::not_send(&__HOTFN_SLOT, __hotfn_other)
-                    }
-                    return __hotfn_future;
-                }
-            }
+            #dispatch
             #[allow(unused_imports)]
             use __hotfn::{BoxLocal as _, BoxSend as _};
             let __hotfn_future: __hotfn::Boxer<#boxed, _> =
@@ -186,28 +179,45 @@ fn async_function(
 }
 
 fn prologue(krate: &syn::Path, callable: &Callable<'_>, context: &Context) -> TokenStream {
-    let symbol = &callable.symbol;
-    let statics = statics(callable, context);
-    let forward = forward(callable);
+    let dispatch = dispatch(krate, callable, context, None, forward(callable));
     quote! {
         // hotfn: the current version of this function is in its target; when that is not this
         // code, call that instead.
         {
-            #[allow(unused_imports)]
-            use #krate::__private as __hotfn;
-            unsafe extern "Rust" {
-                #[link_name = #symbol]
-                safe fn __hotfn_this();
-            }
-            #statics
-            let __hotfn_this = __hotfn_this as *const ();
-            let __hotfn_target = __HOTFN_TARGET.get();
-            if __hotfn_target != __hotfn_this {
-                if let ::core::option::Option::Some(__hotfn_other) =
-                    __hotfn::other(&__HOTFN_SLOT, __hotfn_target, __hotfn_this)
-                {
-                    #forward
-                }
+            #dispatch
+        }
+    }
+}
+
+/// What both forms start with: the runtime's items in scope as `__hotfn`, this function as
+/// `__hotfn_this` (through its own symbol, which even a method's nested items can name), `nested`
+/// items, this version's statics, and `on_other` run with `__hotfn_other` when the target is
+/// another version the runtime lets this call reach.
+fn dispatch(
+    krate: &syn::Path,
+    callable: &Callable<'_>,
+    context: &Context,
+    nested: Option<TokenStream>,
+    on_other: TokenStream,
+) -> TokenStream {
+    let symbol = &callable.symbol;
+    let statics = statics(callable, context);
+    quote! {
+        #[allow(unused_imports)]
+        use #krate::__private as __hotfn;
+        unsafe extern "Rust" {
+            #[link_name = #symbol]
+            safe fn __hotfn_this();
+        }
+        #nested
+        #statics
+        let __hotfn_this = __hotfn_this as *const ();
+        let __hotfn_target = __HOTFN_TARGET.get();
+        if __hotfn_target != __hotfn_this {
+            if let ::core::option::Option::Some(__hotfn_other) =
+                __hotfn::other(&__HOTFN_SLOT, __hotfn_target, __hotfn_this)
+            {
+                #on_other
             }
         }
     }

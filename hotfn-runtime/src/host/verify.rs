@@ -136,14 +136,13 @@ fn changed_types(old: &[(&str, u64)], new: &[(&str, u64)]) -> Vec<String> {
         .collect()
 }
 
-// The explicit borrows in these tests are the autoref specialisation under test.
 #[cfg(test)]
-#[allow(clippy::needless_borrow)]
 mod tests {
     use super::*;
-    use crate::abi::layout::{Probe, SizedProbe as _};
+    use crate::abi::layout::layout_of;
     use crate::abi::slot::Unit;
 
+    /// A type as the running program has it, and the same type with a field added.
     #[allow(dead_code)]
     struct Small(u8);
     #[allow(dead_code)]
@@ -225,10 +224,10 @@ mod tests {
 
     #[test]
     fn a_type_that_grew_refuses_the_library() {
-        let small = |out: &mut Vec<TypeLayout>| out.push((&Probe::<Small>::new()).layout());
+        let small = |out: &mut Vec<TypeLayout>| out.push(layout_of::<Small>());
         let grown = |out: &mut Vec<TypeLayout>| {
-            let mut layout = (&Probe::<Grown>::new()).layout();
-            layout.name = (&Probe::<Small>::new()).layout().name; // same name, new fields
+            let mut layout = layout_of::<Grown>();
+            layout.name = layout_of::<Small>().name; // same name, new fields
             out.push(layout);
         };
         let known = known(&[info("a", "fn(&Small)", "/g", small)]);
