@@ -1,13 +1,12 @@
 //! Latency of single calls made from several threads at once, alone and while another thread
-//! reloads the library in a loop.
+//! reloads in a loop.
 //!
-//! The reloading thread installs the same built library again and again with
-//! `__private::reload_library`; with `HOTFN_COPY=1` the runtime copies it to a new file and opens
-//! that every time (a hard link would be the file already loaded, which it does not load again), so
-//! each reload is a whole copy, load, verify and bind, and leaves the slots pointing at new code
-//! addresses, as a reload after an edit does (only cargo's build is left out).
+//! The reloading thread installs the built variant again and again with
+//! `__private::reload_from`: each time the runtime links a new patch from its objects (rust-lld
+//! runs beside the calling threads), loads, verifies and binds it, and leaves the slots pointing
+//! at new code addresses, as a reload after an edit does (only the compiler is left out).
 //!
-//! Runs in a child process of the benchmark: every reload leaves a library loaded for the life of
+//! Runs in a child process of the benchmark: every reload leaves a patch mapped for the life of
 //! the process and prints a `[hotfn] reloaded` line, and neither should reach the criterion
 //! measurements or the terminal. The child prints one line per measurement on stdout.
 
@@ -18,16 +17,22 @@ use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::{HOT_PACKAGE, reloaded};
+use crate::{quick, reloaded};
 
-/// Set for the child process: the library to reload.
+/// Set for the child process: the rlib to reload from.
 const CHILD: &str = "HOTFN_BENCH_LATENCY_CHILD";
 /// Threads that call at once.
 pub const THREADS: usize = 4;
-/// How long each thread calls, per measurement.
-const DURATION: Duration = Duration::from_secs(2);
-/// At most this many reloads per measurement: each one stays loaded until the process exits.
+/// At most this many reloads per measurement: each patch stays mapped until the process exits.
 const MAX_RELOADS: usize = 400;
+
+/// How long each thread calls, per measurement ([`quick`]: shorter).
+fn duration() -> Duration {
+    match quick() {
+        true => Duration::from_millis(500),
+        false => Duration::from_secs(2),
+    }
+}
 /// Histogram resolution: 1 ns buckets; the last one holds everything slower.
 const BUCKETS: usize = 20_000;
 
@@ -44,22 +49,21 @@ pub struct Latency {
     pub reloads: usize,
 }
 
-/// In the child process: the library to reload.
-pub fn child_library() -> Option<PathBuf> {
+/// In the child process: the rlib to reload from.
+pub fn child_rlib() -> Option<PathBuf> {
     std::env::var_os(CHILD).map(PathBuf::from)
 }
 
 /// Runs the measurements in a child process and returns them. `[hotfn] reloaded` lines are
 /// counted, not shown; anything else the child prints on stderr is passed on.
-pub fn run(library: &Path) -> Result<Vec<Latency>, String> {
+pub fn run(rlib: &Path) -> Result<Vec<Latency>, String> {
     eprintln!(
-        "hotfn-bench: latency of single calls from {THREADS} threads, {} s per row ...",
-        DURATION.as_secs()
+        "hotfn-bench: latency of single calls from {THREADS} threads, {:.1} s per row ...",
+        duration().as_secs_f64()
     );
     let exe = std::env::current_exe().map_err(|error| error.to_string())?;
     let output = Command::new(exe)
-        .env(CHILD, library)
-        .env("HOTFN_COPY", "1")
+        .env(CHILD, rlib)
         .stdin(Stdio::null())
         .output()
         .map_err(|error| format!("cannot run the child process: {error}"))?;
@@ -104,7 +108,7 @@ pub fn print(latencies: &[Latency]) {
 }
 
 /// The child process.
-pub fn child(library: &Path) {
+pub fn child(rlib: &Path) {
     let report = |latency: Latency| {
         let Latency {
             what,
@@ -123,7 +127,7 @@ pub fn child(library: &Path) {
     report(measure("clock reads only", |x| x, None));
     report(measure("direct call", hotfn_bench_direct::mix, None));
     report(measure("#[hot], hot mode", hotfn_bench_hot::mix, None));
-    if let Err(error) = reloaded::install(library) {
+    if let Err(error) = reloaded::install(rlib) {
         eprintln!("hotfn-bench: {error}");
         std::process::exit(1);
     }
@@ -135,12 +139,12 @@ pub fn child(library: &Path) {
     report(measure(
         "#[hot], while another thread reloads",
         hotfn_bench_hot::mix,
-        Some(library),
+        Some(rlib),
     ));
 }
 
-/// Calls `f` from [`THREADS`] threads for [`DURATION`], timing every call; meanwhile, if given a
-/// library, another thread reloads it back to back.
+/// Calls `f` from [`THREADS`] threads for [`duration`], timing every call; meanwhile, if given an
+/// rlib, another thread reloads from it back to back.
 fn measure(what: &str, f: impl Fn(u64) -> u64 + Sync, reload: Option<&Path>) -> Latency {
     let start = Barrier::new(THREADS + 1 + usize::from(reload.is_some()));
     let done = AtomicBool::new(false);
@@ -154,13 +158,13 @@ fn measure(what: &str, f: impl Fn(u64) -> u64 + Sync, reload: Option<&Path>) -> 
                 })
             })
             .collect();
-        let reloader = reload.map(|library| {
+        let reloader = reload.map(|rlib| {
             let (start, done) = (&start, &done);
             scope.spawn(move || {
                 start.wait();
                 let mut reloads = 0;
                 while !done.load(Ordering::Relaxed) && reloads < MAX_RELOADS {
-                    hotfn_runtime::__private::reload_library(HOT_PACKAGE, library)
+                    hotfn_runtime::__private::reload_from(reloaded::CRATE, rlib)
                         .unwrap_or_else(|error| panic!("reload failed: {error}"));
                     reloads += 1;
                 }
@@ -207,7 +211,7 @@ fn measure(what: &str, f: impl Fn(u64) -> u64 + Sync, reload: Option<&Path>) -> 
 fn call_loop(f: &impl Fn(u64) -> u64, seed: u64) -> Vec<u64> {
     let mut histogram = vec![0u64; BUCKETS];
     let mut x = seed;
-    let deadline = Instant::now() + DURATION;
+    let deadline = Instant::now() + duration();
     while Instant::now() < deadline {
         for _ in 0..1000 {
             let started = Instant::now();

@@ -7,15 +7,20 @@
 //! - `no-feature`: `#[hot]` functions whose crate's `hot` feature is off (`hotfn-bench-plain`);
 //! - `hot`: `#[hot]` functions with the feature on (`hotfn-bench-hot`), before any reload: the
 //!   slot points at the program's own code;
-//! - `hot-reloaded`: the same functions after a reload, the slot bound to a loaded library (built
-//!   here with the command the runtime runs, installed with `__private::reload_library`);
+//! - `hot-reloaded`: the same functions after a reload, the slot bound to a patch (the crate
+//!   compiled here as the runtime compiles it, linked and installed with
+//!   `__private::reload_from`), so calls cross into the patch;
 //! - `hot-lib-reloader`: hot-lib-reloader 0.8's `#[hot_module]` on the same functions.
 //!
 //! At the end, one table of everything criterion measured in this run. Then, in a child process,
 //! the latency of single calls made from 4 threads at once, alone and while another thread
-//! reloads the library in a loop, and its table; in another, resident memory and mapped
-//! libraries over 200 reloads. Run without `--bench` (`cargo test --benches`),
-//! each benchmark runs once as a test and nothing is built, reloaded or summarised.
+//! reloads in a loop, and its table; in another, resident memory and mapped patches over 200
+//! reloads. Run without `--bench` (`cargo test --benches`), each benchmark runs once as a test
+//! and nothing is built, reloaded or summarised.
+//!
+//! `HOTFN_BENCH_QUICK=1` shortens everything (criterion's warm-up and measurement, the latency
+//! rows, the reloads of the memory child) to check that the benchmark runs end to end; its
+//! figures are rough.
 
 mod contention;
 mod hlr;
@@ -72,11 +77,11 @@ fn main() {
     // Nothing edits `bench/hot` while this runs: no build at the runtime's start, which would
     // compete with the measurements (here and in the child processes).
     hotfn_runtime::Config::new().warm_up(false).apply();
-    if let Some(library) = contention::child_library() {
-        return contention::child(&library);
+    if let Some(rlib) = contention::child_rlib() {
+        return contention::child(&rlib);
     }
-    if let Some(library) = memory::child_library() {
-        return memory::child(&library);
+    if let Some(rlib) = memory::child_rlib() {
+        return memory::child(&rlib);
     }
     let args: Vec<String> = std::env::args().collect();
     let benchmarking =
@@ -85,12 +90,13 @@ fn main() {
     let target = target_dir();
     let inputs = Inputs::new();
 
-    // Built before anything is measured: the first build compiles hotfn-runtime's dependencies.
-    let library = if benchmarking {
+    // Built before anything is measured: cargo and the compiler would compete for the CPU.
+    let variant = if benchmarking {
         reloaded::build(&target)
-            .inspect_err(|error| eprintln!("hotfn-bench: no reloaded library: {error}"))
+            .inspect_err(|error| eprintln!("hotfn-bench: no reloaded variant: {error}"))
             .ok()
     } else {
+        reloaded::check_parsing();
         None
     };
 
@@ -100,10 +106,14 @@ fn main() {
     // then sleep on their watchers; give them a moment to get there before measuring.
     std::thread::sleep(Duration::from_millis(300));
 
+    let (warm_up, measurement) = match quick() {
+        true => (Duration::from_millis(200), Duration::from_millis(500)),
+        false => (Duration::from_secs(1), Duration::from_secs(3)),
+    };
     let mut criterion = Criterion::default()
         .output_directory(&summary::criterion_dir(&target))
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(warm_up)
+        .measurement_time(measurement)
         .configure_from_args();
 
     for (function, _) in FUNCTIONS {
@@ -115,11 +125,11 @@ fn main() {
         group.finish();
     }
 
-    let reloaded = library.and_then(|library| {
-        reloaded::install(&library)
+    let reloaded = variant.and_then(|rlib| {
+        reloaded::install(&rlib)
             .inspect_err(|error| eprintln!("hotfn-bench: reload failed: {error}"))
             .ok()
-            .map(|()| library)
+            .map(|()| rlib)
     });
     if reloaded.is_some() {
         for (function, _) in FUNCTIONS {
@@ -137,15 +147,15 @@ fn main() {
     println!();
     summary::print(&calls);
 
-    if let Some(library) = &reloaded {
-        match contention::run(library) {
+    if let Some(rlib) = &reloaded {
+        match contention::run(rlib) {
             Ok(latencies) => {
                 println!();
                 contention::print(&latencies);
             }
             Err(error) => eprintln!("hotfn-bench: latency under reloads not measured: {error}"),
         }
-        match memory::run(library) {
+        match memory::run(rlib) {
             Ok(memory) => {
                 println!();
                 memory::print(&memory);
@@ -153,6 +163,11 @@ fn main() {
             Err(error) => eprintln!("hotfn-bench: memory over reloads not measured: {error}"),
         }
     }
+}
+
+/// `HOTFN_BENCH_QUICK=1`: shorter measurements, to check that everything runs.
+pub fn quick() -> bool {
+    std::env::var_os("HOTFN_BENCH_QUICK").is_some_and(|v| !v.is_empty() && v != "0")
 }
 
 /// One benchmark: `function` called through `variant`.

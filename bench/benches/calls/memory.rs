@@ -1,55 +1,74 @@
-//! What reloads cost in memory: resident set and mapped libraries after every 50 of 200 reloads,
-//! against the size of the library's code.
+//! What reloads cost in memory: resident set and mapped patches after every 50 of 200 reloads,
+//! against the size a patch maps.
 //!
-//! Runs in a child process of its own (a fresh heap and no libraries loaded yet), which reloads
-//! the built library with `__private::reload_library` and `HOTFN_COPY=1`, so that every reload
-//! opens a new file, as a reload after an edit does. Linux only: it reads `/proc/self`.
+//! Runs in a child process of its own (a fresh heap, no patch loaded yet), which reloads the
+//! built variant with `__private::reload_from`: every reload links and maps a new patch, as a
+//! reload after an edit does, and every patch stays mapped for the life of the process (old code
+//! may still run). The first reload is not counted: it reads the program's symbols, once per
+//! process, which is not a cost of each reload. Linux only: it reads `/proc/self`.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::{HOT_PACKAGE, reloaded};
+use crate::{HOT_PACKAGE, quick, reloaded};
 
-/// Set for the child process: the library to reload.
+/// Set for the child process: the rlib to reload from.
 const CHILD: &str = "HOTFN_BENCH_MEMORY_CHILD";
-/// Reloads in all.
-pub const RELOADS: usize = 200;
-/// A line of figures after every this many reloads.
-const EVERY: usize = 50;
+/// Reloads counted, and a line of figures after every this many ([`quick`]: fewer).
+fn reloads() -> (usize, usize) {
+    match quick() {
+        true => (20, 5),
+        false => (200, 50),
+    }
+}
 
 /// The process after some reloads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sample {
+    /// Counted reloads (after the first).
     pub reloads: usize,
     pub rss_kb: u64,
-    /// Library files mapped from the runtime's copy directory.
-    pub libraries: usize,
+    /// Patches mapped from the runtime's private directory.
+    pub patches: usize,
+    /// What they map in all.
+    pub mapped_kb: u64,
 }
 
 /// What the child measured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Memory {
-    /// The first sample is before any reload.
+    /// Before any reload.
+    pub start_kb: u64,
+    /// The first sample is right after the first reload.
     pub samples: Vec<Sample>,
-    /// The library's executable mappings (its code), and everything it maps, in KB.
-    pub code_kb: u64,
-    pub mapped_kb: u64,
-    /// The library's file (code, data and whatever debug info the profile keeps).
+    /// A patch, on average: its file, what it maps, and of that what is executable (its code).
     pub file_kb: u64,
+    pub mapped_kb: u64,
+    pub code_kb: u64,
 }
 
-/// In the child process: the library to reload.
-pub fn child_library() -> Option<std::path::PathBuf> {
-    std::env::var_os(CHILD).map(std::path::PathBuf::from)
+impl Memory {
+    /// Growth of the resident set per counted reload, in KB.
+    pub fn growth_kb(&self) -> Option<f64> {
+        let (first, last) = (self.samples.first()?, self.samples.last()?);
+        (last.reloads > first.reloads).then(|| {
+            (last.rss_kb as f64 - first.rss_kb as f64) / (last.reloads - first.reloads) as f64
+        })
+    }
+}
+
+/// In the child process: the rlib to reload from.
+pub fn child_rlib() -> Option<PathBuf> {
+    std::env::var_os(CHILD).map(PathBuf::from)
 }
 
 /// Runs the child and returns what it measured.
-pub fn run(library: &Path) -> Result<Memory, String> {
-    eprintln!("hotfn-bench: memory over {RELOADS} reloads ...");
+pub fn run(rlib: &Path) -> Result<Memory, String> {
+    eprintln!("hotfn-bench: memory over {} reloads ...", reloads().0);
     let exe = std::env::current_exe().map_err(|error| error.to_string())?;
     let output = Command::new(exe)
-        .env(CHILD, library)
-        .env("HOTFN_COPY", "1")
+        .env(CHILD, rlib)
         .env("HOTFN_QUIET", "1")
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
@@ -60,24 +79,31 @@ pub fn run(library: &Path) -> Result<Memory, String> {
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     let mut memory = Memory {
+        start_kb: 0,
         samples: Vec::new(),
-        code_kb: 0,
+        file_kb: 0,
         mapped_kb: 0,
-        file_kb: std::fs::metadata(library).map_or(0, |m| m.len() / 1024),
+        code_kb: 0,
+    };
+    let number = |field: &str| -> Result<u64, String> {
+        field
+            .parse()
+            .map_err(|_| format!("bad figure {field:?} from the child process"))
     };
     for line in stdout.lines() {
         let fields: Vec<&str> = line.split('\t').collect();
         match fields[..] {
-            ["memory", reloads, rss_kb, libraries] => memory.samples.push(Sample {
-                reloads: reloads.parse().map_err(|_| format!("bad line {line:?}"))?,
-                rss_kb: rss_kb.parse().map_err(|_| format!("bad line {line:?}"))?,
-                libraries: libraries
-                    .parse()
-                    .map_err(|_| format!("bad line {line:?}"))?,
+            ["start", rss_kb] => memory.start_kb = number(rss_kb)?,
+            ["memory", reloads, rss_kb, patches, mapped_kb] => memory.samples.push(Sample {
+                reloads: number(reloads)? as usize,
+                rss_kb: number(rss_kb)?,
+                patches: number(patches)? as usize,
+                mapped_kb: number(mapped_kb)?,
             }),
-            ["library", code_kb, mapped_kb] => {
-                memory.code_kb = code_kb.parse().unwrap_or(0);
-                memory.mapped_kb = mapped_kb.parse().unwrap_or(0);
+            ["patch", file_kb, mapped_kb, code_kb] => {
+                memory.file_kb = number(file_kb)?;
+                memory.mapped_kb = number(mapped_kb)?;
+                memory.code_kb = number(code_kb)?;
             }
             _ => {}
         }
@@ -88,20 +114,33 @@ pub fn run(library: &Path) -> Result<Memory, String> {
     }
 }
 
-/// Prints the samples and the growth per reload.
+/// The largest growth of the resident set per reload that meets the target, in patches' mapped
+/// size: a reload should cost what its patch maps, plus little bookkeeping.
+const TARGET: f64 = 1.5;
+
+/// Prints the samples, the growth per reload and the target.
 pub fn print(memory: &Memory) {
     println!(
-        "Memory over {RELOADS} reloads of {HOT_PACKAGE} (release library: file {} KB, mapped {} \
-         KB, of which code {} KB)",
-        memory.file_kb, memory.mapped_kb, memory.code_kb
-    );
-    println!(
-        "{:>10}{:>12}{:>12}{:>18}",
-        "reloads", "RSS KB", "libraries", "RSS KB / reload"
+        "Memory over {} reloads of {HOT_PACKAGE} (release patch: file {} KB, mapped {} KB, of \
+         which code {} KB)",
+        reloads().0,
+        memory.file_kb,
+        memory.mapped_kb,
+        memory.code_kb
     );
     let first = memory.samples[0];
+    println!(
+        "Before any reload: RSS {} KB; the first reload, not counted (it reads the program's \
+         symbols once), adds {} KB",
+        memory.start_kb,
+        first.rss_kb as i64 - memory.start_kb as i64
+    );
+    println!(
+        "{:>10}{:>12}{:>10}{:>18}{:>18}",
+        "reloads", "RSS KB", "patches", "patches map KB", "RSS KB / reload"
+    );
     for sample in &memory.samples {
-        let per_reload = match sample.reloads {
+        let per_reload = match sample.reloads - first.reloads {
             0 => String::new(),
             n => format!(
                 "{:.1}",
@@ -109,45 +148,76 @@ pub fn print(memory: &Memory) {
             ),
         };
         println!(
-            "{:>10}{:>12}{:>12}{:>18}",
-            sample.reloads, sample.rss_kb, sample.libraries, per_reload
+            "{:>10}{:>12}{:>10}{:>18}{:>18}",
+            sample.reloads, sample.rss_kb, sample.patches, sample.mapped_kb, per_reload
         );
     }
-    let last = memory.samples[memory.samples.len() - 1];
-    if last.reloads > 0 && memory.code_kb > 0 {
-        let per_reload = (last.rss_kb as f64 - first.rss_kb as f64) / last.reloads as f64;
-        println!(
-            "Growth: {per_reload:.1} KB of RSS per reload = {:.2}× the library's code; every \
-             version stays mapped (old code may still run).",
-            per_reload / memory.code_kb as f64
-        );
-    }
+    let Some(growth) = memory.growth_kb() else {
+        return;
+    };
+    println!(
+        "Growth: {growth:.1} KB of RSS per reload; every patch stays mapped (old code may still \
+         run)."
+    );
+    println!();
+    println!("Target:");
+    let verdict = match memory.mapped_kb {
+        0 => "not measured (no patch mapped)".to_owned(),
+        mapped => {
+            let ratio = growth / mapped as f64;
+            let met = if ratio <= TARGET { "met" } else { "NOT MET" };
+            format!("{ratio:.2}   {met}")
+        }
+    };
+    println!(
+        "  {:52}{verdict}",
+        format!("RSS growth per reload / patch mapped <= {TARGET}")
+    );
 }
 
-/// The child process: reloads, and prints a line after every [`EVERY`] reloads.
-pub fn child(library: &Path) {
-    // Starts the runtime, and lets it settle, before the first sample.
+/// The child process: reloads, and prints a line after every so many reloads.
+pub fn child(rlib: &Path) {
+    // Starts the runtime, and lets it settle, before the first figure.
     assert_eq!(hotfn_bench_hot::mix(1), hotfn_bench_direct::mix(1));
     std::thread::sleep(std::time::Duration::from_millis(300));
+    println!("start\t{}", rss_kb());
+    let (reloads, every) = reloads();
     let sample = |reloads: usize| {
-        println!("memory\t{reloads}\t{}\t{}", rss_kb(), libraries().len());
+        let patches = patches();
+        let mapped: u64 = patches.values().map(|(_, all)| all).sum();
+        println!(
+            "memory\t{reloads}\t{}\t{}\t{}",
+            rss_kb(),
+            patches.len(),
+            mapped / 1024
+        );
     };
-    sample(0);
-    for reload in 1..=RELOADS {
-        if let Err(error) = reloaded::install(library) {
+    for reload in 0..=reloads {
+        if let Err(error) = reloaded::install(rlib) {
             eprintln!("hotfn-bench: reload {reload}: {error}");
             std::process::exit(1);
         }
         // Calls into the new version, so its code is paged in as a reload in use would be.
         std::hint::black_box(hotfn_bench_hot::mix(reload as u64));
-        if reload % EVERY == 0 {
+        if reload % every == 0 {
             sample(reload);
         }
     }
-    if let Some(first) = libraries().first() {
-        let (code, mapped) = mappings(first);
-        println!("library\t{}\t{}", code / 1024, mapped / 1024);
-    }
+    let patches = patches();
+    let count = patches.len().max(1) as u64;
+    let (file, mapped, code) =
+        patches
+            .iter()
+            .fold((0, 0, 0), |(f, m, c), (path, (code, mapped))| {
+                let file = std::fs::metadata(path).map_or(0, |m| m.len());
+                (f + file, m + mapped, c + code)
+            });
+    println!(
+        "patch\t{}\t{}\t{}",
+        file / count / 1024,
+        mapped / count / 1024,
+        code / count / 1024
+    );
 }
 
 /// Resident set size, from `/proc/self/status`.
@@ -160,45 +230,35 @@ fn rss_kb() -> u64 {
         .unwrap_or(0)
 }
 
-/// The mappings of `/proc/self/maps`: (start, end, permissions, path).
-fn maps() -> Vec<(u64, u64, String, String)> {
-    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
-    maps.lines()
-        .filter_map(|line| {
-            let mut fields = line.split_whitespace();
-            let (start, end) = fields.next()?.split_once('-')?;
-            let permissions = fields.next()?.to_owned();
-            let path = fields.nth(3)?.to_owned();
-            let start = u64::from_str_radix(start, 16).ok()?;
-            let end = u64::from_str_radix(end, 16).ok()?;
-            Some((start, end, permissions, path))
-        })
-        .collect()
-}
-
-/// Distinct library files mapped from this process's copy directory.
-fn libraries() -> Vec<String> {
+/// Every patch mapped from this process's private directory
+/// (`<target>/hotfn/hotfn-<pid>-XXXX/<crate>.<n>.so`), from `/proc/self/maps`: by path, its bytes
+/// mapped executable (its code) and mapped in all.
+fn patches() -> BTreeMap<String, (u64, u64)> {
     let marker = format!("/hotfn-{}-", std::process::id());
-    let mut paths: Vec<String> = maps()
-        .into_iter()
-        .map(|(_, _, _, path)| path)
-        .filter(|path| path.contains(&marker))
-        .collect();
-    paths.sort_unstable();
-    paths.dedup();
-    paths
-}
-
-/// Bytes of `library` mapped executable, and mapped in all.
-fn mappings(library: &str) -> (u64, u64) {
-    maps()
-        .into_iter()
-        .filter(|(_, _, _, path)| path == library)
-        .fold((0, 0), |(code, all), (start, end, permissions, _)| {
-            let size = end - start;
-            match permissions.contains('x') {
-                true => (code + size, all + size),
-                false => (code, all + size),
-            }
-        })
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    let mut patches = BTreeMap::new();
+    for line in maps.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(permissions), Some(path)) =
+            (fields.next(), fields.next(), fields.nth(3))
+        else {
+            continue;
+        };
+        if !(path.contains(&marker) && path.ends_with(".so")) {
+            continue;
+        }
+        let Some((start, end)) = range.split_once('-') else {
+            continue;
+        };
+        let (Ok(start), Ok(end)) = (u64::from_str_radix(start, 16), u64::from_str_radix(end, 16))
+        else {
+            continue;
+        };
+        let (code, all) = patches.entry(path.to_owned()).or_insert((0, 0));
+        *all += end - start;
+        if permissions.contains('x') {
+            *code += end - start;
+        }
+    }
+    patches
 }
