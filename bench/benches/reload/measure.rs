@@ -24,7 +24,11 @@ pub struct Reload {
     pub build: Duration,
     /// Whether the compiler built it alone, without cargo.
     pub rustc: bool,
-    pub copy: Duration,
+    /// Linking the patch: reading the crate's objects, deciding what binds to the program,
+    /// placing the patch and running rust-lld.
+    pub link: Duration,
+    /// The patch's file size; zero if no patch was linked.
+    pub patch_bytes: u64,
     pub open: Duration,
     pub verify: Duration,
     pub bind: Duration,
@@ -33,8 +37,8 @@ pub struct Reload {
 }
 
 impl Reload {
-    /// Reads `timings version=N detected_us=… build_us=… rustc=0|1 copy_us=… open_us=…
-    /// verify_us=… bind_us=… applied_us=…`.
+    /// Reads `timings version=N detected_us=… build_us=… rustc=0|1 link_us=… patch_bytes=…
+    /// open_us=… verify_us=… bind_us=… applied_us=…`.
     pub fn parse(line: &str) -> Option<Reload> {
         let fields = line.strip_prefix("timings ")?;
         let value = |key: &str| -> Option<u64> {
@@ -51,7 +55,8 @@ impl Reload {
             detected: at("detected_us")?,
             build: micros("build_us")?,
             rustc: value("rustc") == Some(1),
-            copy: micros("copy_us")?,
+            link: micros("link_us")?,
+            patch_bytes: value("patch_bytes")?,
             open: micros("open_us")?,
             verify: micros("verify_us")?,
             bind: micros("bind_us")?,
@@ -59,9 +64,19 @@ impl Reload {
         })
     }
 
-    /// The runtime's own work after cargo: copy, open, verify and bind.
+    /// The runtime's own work once the patch is linked: open, verify and bind. (Placing the
+    /// patch is part of the link.)
     pub fn framework(&self) -> Duration {
-        self.copy + self.open + self.verify + self.bind
+        self.open + self.verify + self.bind
+    }
+
+    /// How the new code was loaded: always a patch linked against the program (the runtime has
+    /// no other way), recognised by the patch it reports.
+    pub fn path(&self) -> &'static str {
+        match self.patch_bytes {
+            0 => "unknown",
+            _ => "patch",
+        }
     }
 }
 
@@ -114,14 +129,11 @@ pub fn hotfn_series(
     app: &mut App,
     label: &str,
     args: &[&str],
-    environment: &[(&str, &str)],
     observe: Observe,
     (warmup, edits): (usize, usize),
 ) -> Result<Vec<HotfnSample>, String> {
     eprintln!("reload: {label}: starting `cargo {}`", args.join(" "));
-    let mut command = app.cargo(args);
-    command.envs(environment.iter().copied());
-    let mut program = Program::spawn(command)?;
+    let mut program = Program::spawn(app.cargo(args))?;
     program.wait_for("the runtime to watch", START, |line| {
         line.stream == "err" && line.text.starts_with("[hotfn] watching")
     })?;
@@ -143,12 +155,15 @@ pub fn hotfn_series(
         };
         let recorded = version as usize > warmup;
         eprintln!(
-            "reload: {label}: edit {version}/{}{}: detected {} ms, build {} ms, \
-             copy+open+verify+bind {:.2} ms, save → new code {} ms",
+            "reload: {label}: edit {version}/{}{}: detected {} ms, build {} ms, link {:.1} ms \
+             ({} KB {}), open+verify+bind {:.2} ms, save → new code {} ms",
             warmup + edits,
             if recorded { "" } else { " (warm-up)" },
             since(save, reload.detected).as_millis(),
             reload.build.as_millis(),
+            reload.link.as_secs_f64() * 1e3,
+            reload.patch_bytes / 1024,
+            reload.path(),
             reload.framework().as_secs_f64() * 1e3,
             since(save, observed.at).as_millis()
         );
@@ -216,9 +231,9 @@ pub fn hlr_series(
     Ok(samples)
 }
 
-/// `warmup` and then `edits` edits of `app` with nothing running, each followed by the build the
-/// runtime would run (`hotfn-runtime/src/cargo.rs`, `HostBuild::command`: the `dev` profile of
-/// `cargo run`, the program's features, its target directory), timed from start to exit.
+/// `warmup` and then `edits` edits of `app` with nothing running, each followed by a bare cdylib
+/// build of the crate (see [`cdylib_build`]), timed from start to exit: the reference a reload
+/// is compared with.
 pub fn bare_cargo(
     app: &mut App,
     label: &str,
@@ -228,7 +243,7 @@ pub fn bare_cargo(
     for i in 1..=warmup + edits {
         app.next_edit()?;
         let started = Instant::now();
-        let output = runtime_build(app)
+        let output = cdylib_build(app)
             .output()
             .map_err(|error| format!("cannot run cargo: {error}"))?;
         let time = started.elapsed();
@@ -254,10 +269,13 @@ pub fn bare_cargo(
     Ok(times)
 }
 
-/// The command line of `HostBuild::command` for a program started with `cargo run --features
-/// hot` (no default features: the macro records exactly `hot`), without color, and without
-/// debug info (the runtime's default: `App::cargo` unsets `HOTFN_DEBUGINFO`).
-fn runtime_build(app: &App) -> Command {
+/// `cargo rustc --lib --crate-type cdylib` of the crate as a program started with `cargo run
+/// --features hot` was built (the `dev` profile, exactly the `hot` feature, its target
+/// directory), without debug info in the library: what a reloader that loads a cdylib runs per
+/// edit (hotfn did, before patches), so it is the reference a reload is measured against. A
+/// cdylib links std and every dependency into a library of its own; a patch links only the
+/// crate's objects, which is where a reload should gain on it.
+fn cdylib_build(app: &App) -> Command {
     let mut command = app.cargo(&["rustc", "--lib", "--crate-type", "cdylib", "--quiet"]);
     command
         .arg("--manifest-path")
@@ -266,19 +284,22 @@ fn runtime_build(app: &App) -> Command {
         .arg(app.target_dir())
         .args(["--message-format", "json", "--color", "never"])
         .args(["--no-default-features", "--features", "hot"])
-        .args(["--", "--cfg", "hotfn_reloaded", "-C", "strip=debuginfo"]);
+        .args(["--", "-C", "strip=debuginfo"]);
     command
 }
 
 /// Checks the parser on a line as the programs print it (run by `cargo test --benches`).
 pub fn check_parsing() {
-    let line = "timings version=3 detected_us=1700000000000000 build_us=412000 rustc=1 copy_us=30 \
-                open_us=250 verify_us=40 bind_us=5 applied_us=1700000000413000";
+    let line = "timings version=3 detected_us=1700000000000000 build_us=412000 rustc=1 \
+                link_us=31000 patch_bytes=40960 open_us=250 verify_us=40 bind_us=5 \
+                applied_us=1700000000413000";
     let reload = Reload::parse(line).expect("a timings line");
     assert_eq!(reload.version, 3);
     assert_eq!(reload.build, Duration::from_millis(412));
     assert!(reload.rustc);
-    assert_eq!(reload.framework(), Duration::from_micros(325));
+    assert_eq!(reload.link, Duration::from_millis(31));
+    assert_eq!((reload.patch_bytes, reload.path()), (40960, "patch"));
+    assert_eq!(reload.framework(), Duration::from_micros(295));
     assert_eq!(
         since(reload.detected, reload.applied),
         Duration::from_millis(413)

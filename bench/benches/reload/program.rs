@@ -101,7 +101,7 @@ impl Program {
     }
 
     /// Stops the program as a user would: closes its input (the benchmark's apps exit then),
-    /// else SIGTERM (hotfn removes its library copies), else kills it.
+    /// else SIGTERM (hotfn removes its patches), else kills it.
     pub fn stop(&mut self) {
         drop(self.stdin.take());
         let ended = |child: &mut Child, within: Duration| {

@@ -1,9 +1,9 @@
-//! The report: one Markdown table of every series (p50 / p90 / min / max in milliseconds), then
-//! the targets of issue 8 §2, each met or not.
+//! The report: one Markdown table of every series (p50 / p90 / min / max, in milliseconds unless
+//! a row says otherwise), then the targets, each met or not.
 
 use std::time::Duration;
 
-/// Percentiles of a series, in milliseconds.
+/// Percentiles of a series (of milliseconds, or of the unit its row names).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stats {
     pub p50: f64,
@@ -13,16 +13,22 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Nearest-rank percentiles of `samples`; `None` if there are none.
+    /// Nearest-rank percentiles of `samples`, in milliseconds; `None` if there are none.
     pub fn of(samples: impl IntoIterator<Item = Duration>) -> Option<Stats> {
-        let mut ms: Vec<f64> = samples.into_iter().map(|d| d.as_secs_f64() * 1e3).collect();
-        ms.sort_by(f64::total_cmp);
-        let rank = |p: f64| ms[((p * ms.len() as f64).ceil() as usize).clamp(1, ms.len()) - 1];
-        (!ms.is_empty()).then(|| Stats {
+        Stats::of_values(samples.into_iter().map(|d| d.as_secs_f64() * 1e3))
+    }
+
+    /// Nearest-rank percentiles of `values`; `None` if there are none.
+    pub fn of_values(values: impl IntoIterator<Item = f64>) -> Option<Stats> {
+        let mut values: Vec<f64> = values.into_iter().collect();
+        values.sort_by(f64::total_cmp);
+        let n = values.len();
+        let rank = |p: f64| values[((p * n as f64).ceil() as usize).clamp(1, n) - 1];
+        (n > 0).then(|| Stats {
             p50: rank(0.5),
             p90: rank(0.9),
-            min: ms[0],
-            max: ms[ms.len() - 1],
+            min: values[0],
+            max: values[n - 1],
         })
     }
 }
@@ -36,7 +42,8 @@ pub struct Table {
 enum Row {
     Heading(String),
     Stats(String, Stats),
-    Missing(String, String),
+    /// A row that has no figures: what could not be measured and why, or a count.
+    Text(String, String),
 }
 
 impl Table {
@@ -45,18 +52,34 @@ impl Table {
         self.rows.push(Row::Heading(text.into()));
     }
 
-    /// A row of `samples`.
+    /// A row of durations, in milliseconds.
     pub fn row(&mut self, name: impl Into<String>, samples: impl IntoIterator<Item = Duration>) {
-        let name = name.into();
-        self.rows.push(match Stats::of(samples) {
+        self.stats(name.into(), Stats::of(samples));
+    }
+
+    /// A row of sizes in bytes, shown in KB (the name should say so).
+    pub fn sizes(&mut self, name: impl Into<String>, bytes: impl IntoIterator<Item = u64>) {
+        self.stats(
+            name.into(),
+            Stats::of_values(bytes.into_iter().map(|b| b as f64 / 1024.0)),
+        );
+    }
+
+    fn stats(&mut self, name: String, stats: Option<Stats>) {
+        self.rows.push(match stats {
             Some(stats) => Row::Stats(name, stats),
-            None => Row::Missing(name, "no samples".into()),
+            None => Row::Text(name, "no samples".into()),
         });
     }
 
     /// A row that could not be measured, and why.
     pub fn missing(&mut self, name: impl Into<String>, why: impl Into<String>) {
-        self.rows.push(Row::Missing(name.into(), why.into()));
+        self.text(name, why);
+    }
+
+    /// A row of text in place of figures.
+    pub fn text(&mut self, name: impl Into<String>, text: impl Into<String>) {
+        self.rows.push(Row::Text(name.into(), text.into()));
     }
 
     /// Prints the table as Markdown.
@@ -73,7 +96,7 @@ impl Table {
                     ms(s.min),
                     ms(s.max)
                 ),
-                Row::Missing(name, why) => println!("| {name} | {why} | | | |"),
+                Row::Text(name, text) => println!("| {name} | {text} | | | |"),
             }
         }
     }
@@ -88,9 +111,9 @@ fn ms(value: f64) -> String {
     }
 }
 
-/// One target of the issue.
+/// One target.
 pub struct Target {
-    /// What is compared, e.g. `demo: copy + open + verify + bind, p50`.
+    /// What is compared, e.g. `demo: open + verify + bind, p50`.
     pub what: String,
     /// The measured value (a time in ms, or a ratio).
     pub value: Option<f64>,
