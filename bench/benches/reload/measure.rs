@@ -142,9 +142,16 @@ pub fn hotfn_series(
         program.skip_seen();
         let (edit, save) = app.next_edit()?;
         let reload = program.wait_for(&format!("reload v{version}"), RELOAD, |line| {
-            Reload::parse(&line.text).is_some_and(|r| r.version == version)
+            Reload::parse(&line.text).is_some_and(|r| r.version == version) || failed(line)
         })?;
-        let reload = Reload::parse(&reload.text).expect("matched above");
+        let Some(reload) = Reload::parse(&reload.text) else {
+            // The runtime's account of why, not a timeout three minutes later.
+            return Err(format!(
+                "edit {version}: {}\n{}",
+                reload.text,
+                program.tail(20)
+            ));
+        };
         let observed = program.wait_for(&format!("new code of v{version}"), RELOAD, |line| {
             observe.matches(line, edit, version)
         })?;
@@ -174,6 +181,22 @@ pub fn hotfn_series(
     }
     program.stop();
     Ok(samples)
+}
+
+/// Whether the runtime said that an edit will not be reloaded: its build failed, or the patch
+/// was refused or could not be loaded (`[hotfn] build of X failed …`, `[hotfn] reload of X
+/// refused …`).
+fn failed(line: &Line) -> bool {
+    let Some(text) = line.text.strip_prefix("[hotfn] ") else {
+        return false;
+    };
+    line.stream == "err"
+        && ((text.starts_with("build of ")
+            && [" failed", " could not start", " was interrupted"]
+                .iter()
+                .any(|what| text.contains(what)))
+            || (text.starts_with("reload of ")
+                && (text.contains(" refused") || text.contains(" failed"))))
 }
 
 /// The hot-lib-reloader program with `debounce_ms` as its file watch debounce: after each save,
