@@ -90,12 +90,29 @@ pub fn build(target: &Path) -> Result<PathBuf, String> {
 
 /// Installs the objects of `rlib` as the next version of `hotfn-bench-hot` (a new patch,
 /// linked and loaded): from now on the program's slots call into it.
+///
+/// `origin` tells by its answer that its calls run the patch; every other function has the same
+/// code in the program and in the patch, so its slot is asked: its target is no longer the
+/// program's own code.
 pub fn install(rlib: &Path) -> Result<(), String> {
     hotfn_runtime::__private::reload_from(CRATE, rlib)?;
-    match hotfn_bench_hot::origin() {
-        "patch" => Ok(()),
-        other => Err(format!(
-            "after the reload, calls still run the {other}'s code"
+    let origin = hotfn_bench_hot::origin();
+    if origin != "patch" {
+        return Err(format!(
+            "after the reload, calls still run the {origin}'s code"
+        ));
+    }
+    let unbound: Vec<&str> = hotfn_runtime::__private::SLOTS
+        .iter()
+        .filter(|slot| slot.info().unit.crate_name == CRATE)
+        .filter(|slot| slot.target().get() == slot.code().0)
+        .map(|slot| slot.info().path)
+        .collect();
+    match unbound[..] {
+        [] => Ok(()),
+        _ => Err(format!(
+            "after the reload, calls of {} still run the program's code",
+            unbound.join(", ")
         )),
     }
 }
