@@ -254,6 +254,9 @@ fn statics(callable: &Callable<'_>, context: &Context) -> TokenStream {
     let linkme = quote!(__hotfn::linkme);
     quote! {
         #table
+        // Read so that the compiler lists it among what the crate depends on: the runtime sets
+        // it to have cargo compile the crate again exactly as for the program.
+        const _: ::core::option::Option<&str> = ::core::option_env!("HOTFN_CAPTURE");
         #[allow(non_upper_case_globals)]
         static __HOTFN_TARGET: __hotfn::Target = __hotfn::Target::new();
         #[allow(non_upper_case_globals, unexpected_cfgs)]

@@ -145,3 +145,67 @@ fn each_crate_of_a_workspace_reloads_on_its_own() {
         assert_eq!(frame.get("plain_b"), plain, "{}", frame.line);
     }
 }
+
+#[test]
+fn crates_whose_dependencies_the_program_builds_with_more_features_reload_as_it_built_them() {
+    // The binary enables a feature of a dependency (the runtime's `serde`) that `a` and `b` do
+    // not: built alone, cargo would give them, and their every symbol, other hashes than the
+    // program's build of them has, and no patch of theirs could share a static of the program.
+    let fixture = Fixture::new("workspace", "wsfeatures");
+    fixture.edit(
+        "Cargo.toml",
+        "[dependencies]\n",
+        "[dependencies]\nhotfn-runtime = { workspace = true, features = [\"serde\"] }\n",
+    );
+    // A static of `a` that its hot function counts its calls in: the program's instance must
+    // keep counting in every version.
+    fixture.edit(
+        "a/src/lib.rs",
+        "String::from(\"a-v1\")",
+        "format!(\"a-v1#{}\", CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed))",
+    );
+    let text = std::fs::read_to_string(fixture.path("a/src/lib.rs")).unwrap();
+    std::fs::write(
+        fixture.path("a/src/lib.rs"),
+        format!("{text}\npub static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);\n"),
+    )
+    .unwrap();
+    let calls = |frame: &Frame| -> u64 {
+        let label = frame.get("a");
+        label.split('#').nth(1).unwrap().parse().unwrap()
+    };
+    let (a, b) = (
+        format!("{}-a", fixture.package),
+        format!("{}-b", fixture.package),
+    );
+    let mut app = fixture.start_hot();
+    let (_, before) = app.wait_for_frame("some frames", 0, RELOAD, |f| f.number("frame") >= 3);
+    let mark = app.len();
+    fixture.edit("a/src/lib.rs", "\"a-v1#", "\"a-v2#");
+    let reloaded = app.wait_for_reload(mark, 1);
+    let (_, frame) = app.wait_for_frame("a's new code", reloaded, RELOAD, |f| {
+        f.get("a").starts_with("a-v2#")
+    });
+    assert_eq!(frame.get("pid"), before.get("pid"));
+    assert!(
+        calls(&frame) > calls(&before),
+        "the program's static counts on: {} after {}",
+        frame.line,
+        before.line
+    );
+    assert!(frame.get("via").starts_with("b-v1(a-v2#"), "{}", frame.line);
+    assert!(app.output()[reloaded].contains(&format!("reloaded {a} v1: ")));
+    let mark = app.len();
+    fixture.edit("b/src/lib.rs", "b-v1", "b-v2");
+    let reloaded = app.wait_for_reload(mark, 2);
+    let (_, frame) = app.wait_for_frame("b's new code", reloaded, RELOAD, |f| f.get("b") == "b-v2");
+    assert!(frame.get("via").starts_with("b-v2(a-v2#"), "{}", frame.line);
+    assert!(app.output()[reloaded].contains(&format!("reloaded {b} v2: ")));
+    if app
+        .output()
+        .iter()
+        .any(|l| l.contains("refused") || l.contains("failed"))
+    {
+        app.fail("every reload should have been applied");
+    }
+}

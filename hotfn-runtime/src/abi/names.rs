@@ -10,6 +10,9 @@ pub const PER_VERSION: &str = "__HOTFN_";
 /// Symbols the expansion names itself, other than functions' own (`__hotfn_v1_…_self`).
 pub const OWN_SYMBOL: &str = "__hotfn_";
 
+/// The last path segment of a function's [`Target`](crate::abi::slot::Target).
+pub const TARGET: &str = "__HOTFN_TARGET";
+
 /// The last path segment of a function's [`Slot`](crate::abi::slot::Slot).
 pub const SLOT: &str = "__HOTFN_SLOT";
 

@@ -20,6 +20,9 @@ pub struct Unit {
     /// Whether the package declared its features (else only `hot` is known to be on).
     pub features_known: bool,
     pub functions: usize,
+    /// Whether cargo is asked for the crate's compiler command as part of the program's
+    /// package, not alone (see [`HostBuild::command`](super::build::cargo::HostBuild::command)).
+    pub with_program: bool,
 }
 
 impl Unit {
@@ -59,6 +62,7 @@ pub fn units<'a>(functions: impl IntoIterator<Item = &'a FnInfo>) -> Vec<Unit> {
             features: enabled.map(|(name, _)| (*name).to_owned()).collect(),
             features_known: !unit.features.is_empty(),
             functions: 1,
+            with_program: false,
         });
     }
     units

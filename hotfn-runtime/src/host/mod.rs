@@ -447,18 +447,18 @@ impl Tools {
         mut warnings: Vec<String>,
         settings: &Settings,
         target_dir: &std::path::Path,
-    ) -> Result<u64, String> {
+    ) -> Result<u64, Unpatched> {
         let reporter = Reporter {
             quiet: settings.quiet,
         };
         let label = unit.label();
         let fail = |why: String| {
             reporter.load_failed(&label, &why);
-            why
+            Unpatched::Reported(why)
         };
         let state = RUNTIME
             .get()
-            .ok_or_else(|| "the runtime is not running".to_owned())?;
+            .ok_or_else(|| Unpatched::Reported("the runtime is not running".to_owned()))?;
         let callables: BTreeSet<&'static str> = lock(state).functions.keys().copied().collect();
         let output = self
             .copies(target_dir, reporter)
@@ -477,9 +477,10 @@ impl Tools {
             Ok(linked) => linked,
             Err(Failure::Refused(changes)) => {
                 reporter.refused(&label, changes, report::SHARING);
-                return Err("refused".into());
+                return Err(Unpatched::Reported("refused".into()));
             }
             Err(Failure::Failed(why)) => return Err(fail(why)),
+            Err(Failure::OtherBuild) => return Err(Unpatched::OtherBuild),
         };
         timings.link = linked.duration;
         timings.patch_bytes = linked.bytes;
@@ -510,8 +511,18 @@ impl Tools {
         let mut state = lock(state);
         state
             .install(arrival, of_unit, reporter, settings.swap)
-            .map_err(|()| "refused".to_owned())
+            .map_err(|()| Unpatched::Reported("refused".to_owned()))
     }
+}
+
+/// Why a build was not patched in.
+#[derive(Debug)]
+enum Unpatched {
+    /// Reported to the user already (a refusal, a failure).
+    Reported(String),
+    /// Not from the program's build of the crate (reported by the caller, who may build it
+    /// again as the program's).
+    OtherBuild,
 }
 
 /// Links, loads and installs a patch of the crate `crate_name` made of the objects at `objects`
@@ -543,7 +554,7 @@ pub fn reload_from(crate_name: &str, objects: &std::path::Path) -> Result<u64, S
     let rustc = PathBuf::from(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()));
     let (settings, _) = settings::current();
     let deps = [host.out_dir().join("deps")];
-    tools().patch_in(
+    let patched = tools().patch_in(
         &unit,
         index,
         (objects, &[], &deps),
@@ -552,6 +563,18 @@ pub fn reload_from(crate_name: &str, objects: &std::path::Path) -> Result<u64, S
         Vec::new(),
         &settings,
         &host.target_dir,
+    );
+    patched.map_err(|unpatched| match unpatched {
+        Unpatched::Reported(why) => why,
+        Unpatched::OtherBuild => other_build(&unit),
+    })
+}
+
+/// What to say when a crate could not be compiled as the program's build of it.
+fn other_build(unit: &Unit) -> String {
+    format!(
+        "{} was compiled with other hashes than the program's build of it has (cargo resolved          its dependencies' features otherwise), so no patch of it can share the program's          statics. Start the program with `cargo run` in the package whose binary it is, with          the features it was built with, and save again",
+        unit.label()
     )
 }
 
@@ -668,13 +691,30 @@ impl Pipeline {
     /// first edit's build to report. An edit made meanwhile waits in the watcher's queue.
     fn warm_up(&mut self, changes: &mut Changes) {
         for unit in 0..self.units.len() {
-            if let Ok(built) = self.build(unit, false, Priority::Low) {
-                changes.set_deps(unit, built.deps);
+            let Ok(mut built) = self.build(unit, false, Priority::Low) else {
+                continue;
+            };
+            if self.is_programs_build(unit, &built) == Some(false) && self.as_part_of_program(unit)
+            {
+                match self.build(unit, true, Priority::Low) {
+                    Ok(again) => built = again,
+                    Err(_) => continue,
+                }
             }
+            changes.set_deps(unit, built.deps);
         }
         if let Some(Some(invocation)) = self.invocations.iter().find(|i| i.is_some()) {
             let _ = tools().patcher(invocation.program());
         }
+    }
+
+    /// Whether `built` is from the program's build of `unit` (which the patcher tells by the
+    /// program's symbols), when that can be told.
+    fn is_programs_build(&self, unit: usize, built: &Compiled) -> Option<bool> {
+        let rustc = self.invocations[unit].as_ref()?.program().to_path_buf();
+        let mut tools = tools();
+        let patcher = tools.patcher(&rustc).ok()?;
+        patcher.is_programs_build(&built.objects)
     }
 
     /// A unit's compile directories in the private directory.
@@ -760,7 +800,7 @@ impl Pipeline {
             direct_rustc: built.direct_rustc,
             ..Timings::default()
         };
-        let _ = tools().patch_in(
+        let patched = tools().patch_in(
             &self.units[unit],
             unit,
             (&built.objects, &built.dependencies, &built.library_dirs),
@@ -770,6 +810,39 @@ impl Pipeline {
             &self.settings,
             &self.host.target_dir,
         );
+        if let Err(Unpatched::OtherBuild) = patched {
+            if self.as_part_of_program(unit) {
+                let again = self.build(unit, true, Priority::Normal);
+                return self.finish(unit, again, detected);
+            }
+            let label = self.units[unit].label();
+            self.reporter()
+                .load_failed(&label, &other_build(&self.units[unit]));
+        }
+    }
+
+    /// Has `unit` built from now on as cargo builds it for the program (see
+    /// [`HostBuild::command`]), if it does not yet and the program's package is known. Says so:
+    /// the program's next `cargo run` compiles the crate once more.
+    fn as_part_of_program(&mut self, unit: usize) -> bool {
+        let Some(root) = &self.host.root else {
+            return false;
+        };
+        let unit = &mut self.units[unit];
+        if unit.with_program || unit.package == root.package {
+            return false;
+        }
+        unit.with_program = true;
+        let message = format!(
+            "{}: cargo resolves other features for its dependencies when it builds the crate \
+             alone than for {}, so it is built as part of {} from now on (the program's next \
+             `cargo run` compiles it once more)",
+            unit.label(),
+            root.package,
+            root.package
+        );
+        self.reporter().warning(&message);
+        true
     }
 }
 

@@ -23,7 +23,24 @@ pub struct HostBuild {
     pub profile: String,
     /// `--target` triple, when the program was cross-built into `target/<triple>/<profile>`.
     pub triple: Option<String>,
+    /// The package whose binary the program is, when `cargo run` started it.
+    pub root: Option<Root>,
 }
+
+/// The package and binary `cargo run` ran, from what cargo tells the program it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Root {
+    pub package: String,
+    pub manifest: PathBuf,
+    pub bin: String,
+    /// Whether the package has a `hot` feature (the one the program was run with, presumably).
+    pub hot_feature: bool,
+}
+
+/// Set for cargo when it builds a crate as part of the program: every `#[hot]` function's
+/// expansion reads it (`option_env!`), so the compiler lists it among what the crate depends on
+/// and cargo compiles the crate again, printing the command, whenever its value is new.
+pub const CAPTURE: &str = "HOTFN_CAPTURE";
 
 /// How a build shares the CPU with the program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,11 +66,33 @@ impl HostBuild {
             |dir| dir.join("CACHEDIR.TAG").is_file(),
             |dir| dir.join(".fingerprint").is_dir(),
         )
-        .map(|(target_dir, profile, triple)| HostBuild {
-            cargo,
-            target_dir,
-            profile,
-            triple,
+        .map(|(target_dir, profile, triple)| {
+            let mut host = HostBuild {
+                cargo,
+                target_dir,
+                profile,
+                triple,
+                root: None,
+            };
+            let manifest = std::env::var_os("CARGO_MANIFEST_PATH").map(PathBuf::from);
+            let package = std::env::var("CARGO_PKG_NAME").ok();
+            // Only a binary `cargo run` put in the profile's directory (not a test, an example).
+            let bin = exe
+                .parent()
+                .filter(|dir| *dir == host.out_dir())
+                .and_then(|_| exe.file_stem())
+                .map(|name| name.to_string_lossy().into_owned());
+            if let (Some(manifest), Some(package), Some(bin)) = (manifest, package, bin) {
+                let hot_feature = std::fs::read_to_string(&manifest)
+                    .is_ok_and(|text| declares_hot_feature(&text));
+                host.root = Some(Root {
+                    package,
+                    manifest,
+                    bin,
+                    hot_feature,
+                });
+            }
+            host
         })
         .ok_or_else(|| {
             format!(
@@ -86,18 +125,42 @@ impl HostBuild {
     }
 
     /// `cargo rustc` for `unit`, as the program was built, printing the compiler command.
+    ///
+    /// Cargo resolves features for the packages a command names, so a crate built alone may get
+    /// other features of its dependencies than in the program's build, and with them other
+    /// hashes in every symbol. For such a crate (`unit.with_program`) this asks for the
+    /// program's binary instead, with the crate's features, and [`CAPTURE`] set, so that cargo
+    /// compiles the crate exactly as for the program, printing the command; the binary itself
+    /// is not compiled.
     pub fn command(&self, unit: &Unit, color: bool) -> Command {
         let mut command = Command::new(&self.cargo);
-        command.current_dir(&unit.manifest_dir).arg("rustc");
-        match &unit.bin {
-            Some(bin) => command.args(["--bin", bin]),
-            None => command.arg("--lib"),
-        };
+        let root = self.root.as_ref().filter(|_| unit.with_program);
+        match root {
+            Some(root) => {
+                let dir = root.manifest.parent().unwrap_or(&unit.manifest_dir);
+                let stamp = SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos());
+                command
+                    .current_dir(dir)
+                    .env(CAPTURE, stamp.to_string())
+                    .args(["rustc", "--bin", &root.bin, "-vv", "--manifest-path"])
+                    .arg(&root.manifest);
+            }
+            None => {
+                command.current_dir(&unit.manifest_dir).arg("rustc");
+                match &unit.bin {
+                    Some(bin) => command.args(["--bin", bin]),
+                    None => command.arg("--lib"),
+                };
+                // `-vv` prints the compiler command with its environment.
+                command
+                    .arg("-vv")
+                    .arg("--manifest-path")
+                    .arg(unit.manifest_dir.join("Cargo.toml"));
+            }
+        }
         command
-            // `-vv` prints the compiler command with its environment.
-            .arg("-vv")
-            .arg("--manifest-path")
-            .arg(unit.manifest_dir.join("Cargo.toml"))
             .args(["--profile", &self.profile])
             .arg("--target-dir")
             .arg(&self.target_dir)
@@ -114,7 +177,22 @@ impl HostBuild {
         if let Some(triple) = &self.triple {
             command.args(["--target", triple]);
         }
-        if unit.features_known {
+        if let Some(root) = root {
+            // The binary's own features are not known: its `hot` (which the program was run
+            // with, if it has one) and the crate's own, by the crate's package.
+            let mut features: Vec<String> = root
+                .hot_feature
+                .then(|| "hot".to_owned())
+                .into_iter()
+                .collect();
+            let own = if unit.features_known {
+                unit.features.clone()
+            } else {
+                vec!["hot".to_owned()]
+            };
+            features.extend(own.iter().map(|f| format!("{}/{f}", unit.package)));
+            command.args(["--features", &features.join(",")]);
+        } else if unit.features_known {
             command.arg("--no-default-features");
             if !unit.features.is_empty() {
                 command.args(["--features", &unit.features.join(",")]);
@@ -178,6 +256,19 @@ pub fn capture(
             messages::without_status(&stderr)
         )],
         duration: started.elapsed(),
+    })
+}
+
+/// Whether a manifest's `[features]` table declares `hot`.
+fn declares_hot_feature(manifest: &str) -> bool {
+    let mut in_features = false;
+    manifest.lines().map(str::trim).any(|line| {
+        if line.starts_with('[') {
+            in_features = line == "[features]";
+            return false;
+        }
+        let key = line.split('=').next().unwrap_or_default().trim();
+        in_features && (key == "hot" || key == "\"hot\"")
     })
 }
 
@@ -318,6 +409,7 @@ mod tests {
             features: vec!["hot".into(), "fast".into()],
             features_known: true,
             functions: 2,
+            with_program: false,
         }
     }
 
@@ -328,6 +420,7 @@ mod tests {
             target_dir: "/w/target".into(),
             profile: "dev".into(),
             triple: None,
+            root: None,
         };
         let args = |unit: &Unit| {
             let command = host.command(unit, false);

@@ -338,6 +338,7 @@ mod tests {
             features: vec!["hot".into()],
             features_known: true,
             functions: 1,
+            with_program: false,
         }
     }
 

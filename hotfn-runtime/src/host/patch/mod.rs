@@ -70,6 +70,9 @@ pub enum Failure {
     Refused(Vec<String>),
     /// It could not be made.
     Failed(String),
+    /// The crate's objects are not from the program's build of it (see
+    /// [`plan::programs_build`]): compiled as cargo compiles it for the program, it may be.
+    OtherBuild,
 }
 
 impl Patcher {
@@ -92,6 +95,14 @@ impl Patcher {
         })
     }
 
+    /// Whether `own` (a crate's rlib, or a directory of its objects) is from the program's build
+    /// of the crate; `None` when it cannot be told, or read.
+    pub fn is_programs_build(&self, own: &Path) -> Option<bool> {
+        let inputs = objects::read_inputs(own, Origin::Own).ok()?;
+        let symbols = objects::symbols(&inputs).ok()?;
+        plan::programs_build(&symbols, &self.program)
+    }
+
     /// Links a patch of `request`, or says why it cannot be loaded.
     pub fn make(&mut self, request: &Request<'_>) -> Result<Linked, Failure> {
         let started = Instant::now();
@@ -109,8 +120,11 @@ impl Patcher {
         let mut constructors = 0;
         // Each round links; what the result needs and no file of the process has is taken from
         // the rlibs it comes from, and the next round links it in, until nothing is missing.
-        for _ in 0..8 {
+        for round in 0..8 {
             let symbols = objects::symbols(&inputs).map_err(Failure::Failed)?;
+            if round == 0 && plan::programs_build(&symbols, &self.program) == Some(false) {
+                return Err(Failure::OtherBuild);
+            }
             constructors = symbols.constructors.len();
             let plan = plan::plan(&symbols, &self.program, request.callables);
             if !plan.refusals.is_empty() {
@@ -118,19 +132,30 @@ impl Patcher {
                     plan.refusals.iter().map(plan::Refusal::describe).collect(),
                 ));
             }
-            let size = objects::loadable_bytes(&inputs) + (1 << 16);
-            let base = self.place(size)?;
-            self.link(
-                request,
-                &dir,
-                &plan,
-                !symbols.constructors.is_empty(),
-                base,
-                &taken,
-            )?;
-            let bytes = std::fs::read(request.output).map_err(|error| {
-                Failure::Failed(format!("{}: {error}", request.output.display()))
-            })?;
+            // The sections' sizes, and room for what the linker adds (dynamic symbols,
+            // relocations, the GOT, page alignment between segments). When that guess is short,
+            // linking again in a range of the size the patch came out as cannot be.
+            let mut size = objects::loadable_bytes(&inputs) + (1 << 16);
+            let (base, bytes) = loop {
+                let base = self.place(size)?;
+                self.link(
+                    request,
+                    &dir,
+                    &plan,
+                    !symbols.constructors.is_empty(),
+                    base,
+                    &taken,
+                )?;
+                let bytes = std::fs::read(request.output).map_err(|error| {
+                    Failure::Failed(format!("{}: {error}", request.output.display()))
+                })?;
+                let (low, high) = link::extent(&bytes).map_err(Failure::Failed)?;
+                if low == base && high - low > size {
+                    size = high - low + (1 << 16);
+                    continue;
+                }
+                break (base, bytes);
+            };
             let missing = missing(&bytes);
             if missing.is_empty() {
                 let _ = std::fs::remove_dir_all(&dir);
@@ -221,9 +246,8 @@ impl Patcher {
         let (low, high) = link::extent(&bytes).map_err(Failure::Failed)?;
         if low != base || high - low > size {
             return Err(Failure::Failed(format!(
-                "the patch came out larger than the room made for it ({} bytes, {size} made); \
-                 save again to retry",
-                high - low
+                "the linker placed the patch at {low:#x}..{high:#x}, not in the {size} bytes \
+                 at {base:#x} made for it"
             )));
         }
         let image = Image::read(&bytes, 0).map_err(Failure::Failed)?;

@@ -204,6 +204,30 @@ pub fn plan(symbols: &Symbols, program: &Program, callables: &BTreeSet<&str>) ->
     plan
 }
 
+/// Whether the crate's objects come from the program's build of the crate, told by the targets
+/// of its `#[hot]` functions (statics every build has, at the same paths): `Some(false)` when
+/// none of them has the program's symbol and some are at a path the program has. Cargo gives a
+/// crate another `-C metadata`, and so every symbol of it another hash, when it resolves the
+/// features of its dependencies otherwise, as it does for a crate built alone
+/// (`cargo rustc -p crate`) whose program, another package's binary, enables more of them; no
+/// static of such a build would be the program's. `None`: nothing to tell by (only new
+/// functions).
+pub fn programs_build(symbols: &Symbols, program: &Program) -> Option<bool> {
+    let mut elsewhere = false;
+    for (name, defined) in &symbols.defined {
+        if defined.origin != Origin::Own || !names::ends_with_segment(name, names::TARGET) {
+            continue;
+        }
+        if program.first(name).is_some() {
+            return Some(true);
+        }
+        elsewhere |= program
+            .first_at_path(&super::program::path_of(name))
+            .is_some();
+    }
+    if elsewhere { Some(false) } else { None }
+}
+
 /// Whether `name` is an accessor `thread_local!` expands to (instantiated where the thread-local
 /// is used: `…::NAME::{{constant}}::{{closure}}`, or the older `__getit`).
 pub fn is_accessor(name: &str) -> bool {
@@ -425,5 +449,23 @@ mod tests {
             [(PUSH.to_owned(), 0x9000)],
             "NEW is what it brings"
         );
+    }
+
+    #[test]
+    fn a_build_of_the_crate_with_other_hashes_is_told_from_the_programs() {
+        let own = |names: &[&str]| {
+            let defined: Vec<(&str, Defined)> =
+                names.iter().map(|n| (*n, defined(Kind::Data, 8))).collect();
+            symbols(&defined, &[])
+        };
+        // The same target as the program's: its build.
+        assert_eq!(programs_build(&own(&[TARGET]), &program()), Some(true));
+        // Another hash at the same path: another build.
+        let rehashed = "_ZN4game5score14__HOTFN_TARGET17hfedcba9876543210E";
+        assert_eq!(programs_build(&own(&[rehashed]), &program()), Some(false));
+        // Only a new function: nothing to tell by; nor by statics that are not targets.
+        let new = "_ZN4game3new14__HOTFN_TARGET17hfedcba9876543210E";
+        assert_eq!(programs_build(&own(&[new]), &program()), None);
+        assert_eq!(programs_build(&own(&[CALLS]), &program()), None);
     }
 }
