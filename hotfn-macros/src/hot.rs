@@ -265,7 +265,8 @@ fn statics(callable: &Callable<'_>, context: &Context) -> TokenStream {
             path: ::core::concat!(::core::module_path!(), "::", #path),
             signature: #signature,
             layouts: {
-                #[allow(unused_imports)]
+                // With no type to push (`fn bump(&mut self)`), clippy would rather take a slice.
+                #[allow(unused_imports, clippy::ptr_arg)]
                 fn layouts(out: &mut ::std::vec::Vec<__hotfn::TypeLayout>) {
                     use __hotfn::{SizedProbe as _, UnsizedProbe as _};
                     #( out.push((&__hotfn::Probe::<#probes>::new()).layout()); )*

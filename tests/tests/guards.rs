@@ -107,11 +107,10 @@ fn a_panic_that_cannot_be_completed_reaches_the_program_as_its_own_panic() {
         l.contains("owned| ")
     });
     assert!(line.ends_with("owned| caught the panic"), "{line}");
-    let output = app.output();
-    let report = output[mark..]
-        .iter()
-        .find(|l| l.contains("[hotfn] panic in"))
-        .unwrap_or_else(|| app.fail("no panic report"));
+    // The report is on stderr, read apart from stdout: it may arrive after the program's line.
+    let (_, report) = app.wait_for("the panic report", mark, RELOAD, |l| {
+        l.contains("[hotfn] panic in")
+    });
     assert!(report.contains("split (v1)"), "{report}");
     assert!(report.contains("owned seven"), "{report}");
     // Rolled back: frames go on, on the original code, in the same process.
