@@ -4,10 +4,12 @@
 //! Every fixture copy gets its own package and library name, so tests running at once never share
 //! a build output; all of them share one target directory, so dependencies compile once.
 //!
-//! Besides `tests/fixtures/*`, the demo itself is a fixture ([`Fixture::demo`]), and [`tmux`] runs
-//! a program in a real (if invisible) terminal.
+//! Besides `tests/fixtures/*`, the demo and the examples are fixtures ([`Fixture::member`]),
+//! [`tmux`] runs a program in a real (if invisible) terminal, and [`xvfb`] a window on a virtual
+//! screen.
 
 pub mod tmux;
+pub mod xvfb;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -43,48 +45,56 @@ pub struct Fixture {
 impl Fixture {
     /// Copies `tests/fixtures/<template>`, naming the copy's package `hotfn-fixture-<name>`.
     pub fn new(template: &str, name: &str) -> Fixture {
-        let dir = tempfile::Builder::new()
-            .prefix("hotfn-e2e-")
-            .tempdir()
-            .unwrap();
+        let fixture = Fixture::empty(format!("hotfn-fixture-{name}"));
         let source = workspace().join("tests/fixtures").join(template);
-        let package = format!("hotfn-fixture-{name}");
         let runtime = workspace().join("hotfn-runtime");
-        copy_tree(&source, dir.path(), &|text| {
+        let library = fixture.package.replace('-', "_");
+        copy_tree(&source, fixture.dir(), &|text| {
             text.replace("../../../hotfn-runtime", runtime.to_str().unwrap())
-                .replace("hotfn-fixture", &package)
-                .replace("hotfn_fixture", &package.replace('-', "_"))
+                .replace("hotfn-fixture", &fixture.package)
+                .replace("hotfn_fixture", &library)
         });
-        std::fs::copy(
-            workspace().join("Cargo.lock"),
-            dir.path().join("Cargo.lock"),
-        )
-        .unwrap();
-        Fixture { dir, package }
+        fixture
     }
 
-    /// Copies the demo (`demo/`), naming the copy's package `hotfn-demo-<name>`: its manifest is
-    /// made standalone (see [`standalone_manifest`]) and `demo::` paths in its sources name the
-    /// copy's library instead.
+    /// Copies the demo (`demo/`) as [`Fixture::member`] does, naming the copy's package
+    /// `hotfn-demo-<name>`.
     pub fn demo(name: &str) -> Fixture {
+        Fixture::member("demo", name)
+    }
+
+    /// Copies the workspace member in directory `member` (`demo`, `examples/axum`), naming the
+    /// copy's package `hotfn-<its directory's name>-<name>`: its manifest is made standalone (see
+    /// [`standalone_manifest`]) and paths in its sources that start with its library's name
+    /// (`demo::`) name the copy's library instead.
+    pub fn member(member: &str, name: &str) -> Fixture {
+        let source = workspace().join(member);
+        let short = source.file_name().unwrap().to_str().unwrap();
+        let fixture = Fixture::empty(format!("hotfn-{short}-{name}"));
+        let read = |path: PathBuf| std::fs::read_to_string(path).unwrap();
+        let original = read(source.join("Cargo.toml"));
+        let library = |package: &str| format!("{}::", package.replace('-', "_"));
+        let (from, to) = (library(&package_name(&original)), library(&fixture.package));
+        copy_tree(&source.join("src"), &fixture.path("src"), &|text| {
+            text.replace(&from, &to)
+        });
+        let manifest = standalone_manifest(
+            &original,
+            &read(workspace().join("Cargo.toml")),
+            &fixture.package,
+            &workspace().join("hotfn-runtime"),
+        );
+        std::fs::write(fixture.path("Cargo.toml"), manifest).unwrap();
+        fixture
+    }
+
+    /// A new temporary directory for package `package`, with the workspace's lock file (so
+    /// every copy builds the same dependencies, which the shared target directory then holds).
+    fn empty(package: String) -> Fixture {
         let dir = tempfile::Builder::new()
             .prefix("hotfn-e2e-")
             .tempdir()
             .unwrap();
-        let demo = workspace().join("demo");
-        let package = format!("hotfn-demo-{name}");
-        let library = format!("{}::", package.replace('-', "_"));
-        copy_tree(&demo.join("src"), &dir.path().join("src"), &|text| {
-            text.replace("demo::", &library)
-        });
-        let read = |path: PathBuf| std::fs::read_to_string(path).unwrap();
-        let manifest = standalone_manifest(
-            &read(demo.join("Cargo.toml")),
-            &read(workspace().join("Cargo.toml")),
-            &package,
-            &workspace().join("hotfn-runtime"),
-        );
-        std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
         std::fs::copy(
             workspace().join("Cargo.lock"),
             dir.path().join("Cargo.lock"),
@@ -112,6 +122,19 @@ impl Fixture {
             "{relative} does not contain {from:?}:\n{text}"
         );
         std::fs::write(&path, text.replace(from, to)).unwrap();
+    }
+
+    /// Edits the copy as [`Fixture::edit`] does while `app` runs it, and waits for the reload
+    /// that makes `version`; returns the index of its line.
+    pub fn edit_and_reload(
+        &self,
+        app: &mut App,
+        (relative, from, to): (&str, &str, &str),
+        version: u32,
+    ) -> usize {
+        let mark = app.len();
+        self.edit(relative, from, to);
+        app.wait_for_reload(mark, version)
     }
 
     /// `cargo <args>` in the copy, with the shared target directory.
@@ -223,6 +246,21 @@ pub fn standalone_manifest(member: &str, workspace: &str, package: &str, runtime
     out
 }
 
+/// The `name` of a manifest's `[package]`.
+fn package_name(manifest: &str) -> String {
+    let mut section = "";
+    for line in manifest.lines() {
+        if line.starts_with('[') {
+            section = line.trim();
+        } else if section == "[package]"
+            && let Some(name) = line.strip_prefix("name = ")
+        {
+            return name.trim().trim_matches('"').to_owned();
+        }
+    }
+    panic!("the manifest has no [package] name:\n{manifest}")
+}
+
 fn copy_tree(from: &Path, to: &Path, rewrite: &dyn Fn(&str) -> String) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -332,6 +370,23 @@ impl App {
         (i, Frame::parse(&line).unwrap())
     }
 
+    /// Waits for the first frame line printed after line `skip` and then `count` frames more;
+    /// returns the last of them.
+    pub fn wait_for_frames(&mut self, what: &str, skip: usize, count: u64) -> Frame {
+        let (_, first) = self.wait_for_frame(what, skip, RELOAD, |_| true);
+        let last = first.number("frame") + count;
+        self.wait_for_frame(what, skip, RELOAD, |f| f.number("frame") >= last)
+            .1
+    }
+
+    /// Every frame line printed so far.
+    pub fn frames(&self) -> Vec<Frame> {
+        self.output()
+            .iter()
+            .filter_map(|l| Frame::parse(l))
+            .collect()
+    }
+
     /// Number of lines printed so far.
     pub fn len(&self) -> usize {
         self.lines.lock().unwrap().len()
@@ -363,6 +418,23 @@ impl App {
         let stdin = self.stdin.as_mut().unwrap();
         writeln!(stdin, "{line}").unwrap();
         stdin.flush().unwrap();
+    }
+
+    /// Fails with the whole output if the runtime reported a panic in reloaded code.
+    pub fn assert_no_panic(&self) {
+        if self.output().iter().any(|l| l.contains("[hotfn] panic")) {
+            self.fail("reloaded code panicked");
+        }
+    }
+
+    /// Shows the runtime's `[hotfn] reloaded …` lines so far, which say how long each reload
+    /// took, on the test's stderr (`cargo test -- --nocapture` prints them).
+    pub fn show_reloads(&self) {
+        for line in self.output() {
+            if line.starts_with("err| [hotfn] reloaded") {
+                eprintln!("{line}");
+            }
+        }
     }
 
     /// Fails with the whole output.

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use hotfn_tests::{App, Fixture, Frame, RELOAD, START, tmux};
+use hotfn_tests::{Fixture, Frame, RELOAD, START, tmux};
 
 const NO_GRAVITY: &str = "pub const GRAVITY: f32 = 0.0;";
 const GRAVITY: &str = "pub const GRAVITY: f32 = 60.0;";
@@ -29,14 +29,6 @@ fn rocks(frame: &Frame) -> Vec<Rock> {
                 vy: numbers[3],
             }
         })
-        .collect()
-}
-
-/// Every frame line printed so far.
-fn frames(app: &App) -> Vec<Frame> {
-    app.output()
-        .iter()
-        .filter_map(|l| Frame::parse(l))
         .collect()
 }
 
@@ -68,7 +60,7 @@ fn headless_an_edited_rule_changes_the_game_in_play() {
         f.number("frame") >= first.number("frame") + 20
     });
 
-    if let Err(why) = one_game_whose_rocks_fall_from_the_reload_on(&frames(&app)) {
+    if let Err(why) = one_game_whose_rocks_fall_from_the_reload_on(&app.frames()) {
         app.fail(&why);
     }
 }

@@ -33,9 +33,7 @@ fn reloaded_code_spawns_tasks_on_the_programs_runtime() {
             later.line
         );
     }
-    if app.output().iter().any(|l| l.contains("[hotfn] panic")) {
-        app.fail("reloaded code panicked");
-    }
+    app.assert_no_panic();
 }
 
 #[test]
@@ -83,7 +81,5 @@ fn a_hot_async_fn_makes_each_future_in_the_version_current_at_the_call() {
             later.line
         );
     }
-    if app.output().iter().any(|l| l.contains("[hotfn] panic")) {
-        app.fail("reloaded code panicked");
-    }
+    app.assert_no_panic();
 }
