@@ -38,12 +38,22 @@ const REACH: u64 = 1 << 30;
 const ALIGN: u64 = 1 << 16;
 /// Left free between a patch and the next mapping.
 const GAP: u64 = 1 << 16;
+/// A huge page. Asked to map 2 MiB or more of a file at a hint, Linux first looks for room for
+/// the mapping and one more huge page there, to align it for huge pages
+/// (`thp_get_unmapped_area`), and when the hint has no such room maps the file elsewhere: the
+/// dynamic loader then loads a large patch far from where it was linked.
+const HUGE_PAGE: u64 = 1 << 21;
 
 /// A base for `size` bytes below `top` (the executable's lowest address, or the last patch's),
-/// free in `mappings` with a gap on both sides, at most [`REACH`] below `executable`.
+/// free in `mappings` with a gap on both sides, at most [`REACH`] below `executable`. A patch of
+/// a huge page or more gets a huge page of room more above it, left free.
 pub fn place(mappings: &[Range], executable: u64, top: u64, size: u64) -> Option<u64> {
     let floor = executable.saturating_sub(REACH);
-    let size = size.div_ceil(ALIGN) * ALIGN;
+    let room = match size >= HUGE_PAGE {
+        true => size + HUGE_PAGE,
+        false => size,
+    };
+    let size = room.div_ceil(ALIGN) * ALIGN;
     let mut end = top.min(executable);
     loop {
         let base = end.checked_sub(size + GAP)? & !(ALIGN - 1);
@@ -219,6 +229,19 @@ mod tests {
         );
         // Never out of reach.
         assert_eq!(place(&ranges, exe, exe - REACH + 0x10000, 0x30000), None);
+    }
+
+    #[test]
+    fn a_patch_of_a_huge_page_or_more_has_a_huge_page_free_above_it() {
+        let exe = 0x55d0c0000000;
+        let size = 3 * HUGE_PAGE + 0x1234;
+        let base = place(&[(exe, exe + 0x100000)], exe, exe, size).unwrap();
+        assert!(base + size + HUGE_PAGE <= exe, "{base:x}");
+        let small = place(&[(exe, exe + 0x100000)], exe, exe, 0x30000).unwrap();
+        assert!(
+            small + 0x30000 + HUGE_PAGE > exe,
+            "small patches stay close: {small:x}"
+        );
     }
 
     #[test]
