@@ -19,6 +19,12 @@ pub const SLOT: &str = "__HOTFN_SLOT";
 /// The last path segment of a `#[hot] static`'s [`StateSlot`](crate::abi::state::StateSlot).
 pub const STATE: &str = "__HOTFN_STATE";
 
+/// The sections that hold a pointer to each [`Slot`](crate::abi::slot::Slot) and each
+/// [`StateSlot`](crate::abi::state::StateSlot) of a file: `linkme`'s names for the runtime's
+/// `SLOTS` and `STATES` on ELF, which `#[hot]` writes to.
+pub const SLOTS_SECTION: &str = "linkme_SLOTS";
+pub const STATES_SECTION: &str = "linkme_STATES";
+
 /// Whether the mangled (legacy) symbol `symbol` ends with the path segment `segment`:
 /// `_ZN4game5score12__HOTFN_SLOT17h0123456789abcdefE` for `__HOTFN_SLOT`.
 pub fn ends_with_segment(symbol: &str, segment: &str) -> bool {

@@ -7,10 +7,9 @@
 use std::ffi::CString;
 use std::path::Path;
 
-use crate::abi::names;
 use crate::abi::slot::Slot;
 use crate::abi::state::StateSlot;
-use crate::host::patch::program::Image;
+use crate::host::patch::program::{Extent, Image};
 
 /// A loaded patch's slots and `#[hot] static` slots.
 pub struct Loaded {
@@ -65,21 +64,32 @@ pub unsafe fn open(path: &Path, base: u64, image: &Image) -> Result<Loaded, Stri
             }
         ));
     }
-    let mut loaded = Loaded {
-        slots: Vec::new(),
-        states: Vec::new(),
-    };
-    for (symbol, sym) in image.iter() {
-        if names::ends_with_segment(symbol, names::SLOT) {
-            // SAFETY: linked at its final address (slide 0), the symbol's value is the address of
-            // a `Slot` static the patch defines (the caller's promise), mapped forever.
-            loaded.slots.push(unsafe { &*(sym.address as *const Slot) });
-        } else if names::ends_with_segment(symbol, names::STATE) {
-            // SAFETY: as above, for a `StateSlot`.
-            loaded
-                .states
-                .push(unsafe { &*(sym.address as *const StateSlot) });
+    let (slots, states) = image.slot_sections();
+    // SAFETY: linked at its final address (slide 0), each section is an array of pointers to
+    // the `Slot`s (`StateSlot`s) the patch defines (the caller's promise), relocated by the
+    // loader and mapped forever.
+    let loaded = unsafe {
+        Loaded {
+            slots: pointers(slots),
+            states: pointers(states),
         }
-    }
+    };
     Ok(loaded)
+}
+
+/// The `&'static T`s of the array of pointers at `section` (address, size in bytes): the
+/// elements `#[hot]` registers, as `linkme` reads its slices, in the section itself rather than
+/// by their symbols (a patch of a thousand functions has some twenty thousand).
+///
+/// # Safety
+///
+/// `section`, if any, must be a mapped, relocated array of pointers to `T`s that live forever.
+unsafe fn pointers<T>(section: Option<Extent>) -> Vec<&'static T> {
+    let Some((address, size)) = section else {
+        return Vec::new();
+    };
+    let count = size as usize / size_of::<&T>();
+    // SAFETY: the caller's promise; `#[hot]` writes only `&'static T`s to these sections, which
+    // the linker aligns as the pointers they hold.
+    unsafe { std::slice::from_raw_parts(address as *const &'static T, count) }.to_vec()
 }

@@ -499,7 +499,10 @@ impl Tools {
         let loaded = loaded.map_err(fail)?;
         patcher.program.add_patch(linked.image);
         let of_unit = |info: &FnInfo| {
-            std::path::Path::new(info.unit.manifest_dir) == unit.manifest_dir
+            // Both paths come from cargo's CARGO_MANIFEST_DIR: the same text when they match,
+            // which is cheaper to see than `Path`'s component by component comparison.
+            let dir = info.unit.manifest_dir;
+            (unit.manifest_dir.as_os_str() == dir || std::path::Path::new(dir) == unit.manifest_dir)
                 && info.unit.bin == unit.bin.as_deref()
         };
         let arrival = Arrival {

@@ -4,7 +4,7 @@
 //! against, the one it had when it was first seen (in the program, or in the patch that added
 //! it): the same signature, and the same size and alignment for every type in it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::abi::layout::{self, TypeLayout};
 use crate::abi::slot::FnInfo;
@@ -81,10 +81,10 @@ pub fn check(
         .filter(|f| !known.contains_key(f.info.symbol))
         .map(|f| f.path.clone())
         .collect();
+    let built: HashSet<&str> = functions.iter().map(|f| f.info.symbol).collect();
     let mut missing: Vec<_> = known
         .values()
-        .filter(|old| crate_of(old.info))
-        .filter(|old| !functions.iter().any(|f| f.info.symbol == old.info.symbol))
+        .filter(|old| !built.contains(old.info.symbol) && crate_of(old.info))
         .map(|old| old.path.clone())
         .collect();
     missing.sort_unstable();

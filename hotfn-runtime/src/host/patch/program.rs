@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use object::{Object as _, ObjectSection as _, ObjectSymbol as _, SectionKind};
 
 use super::objects::Kind;
+use crate::abi::names;
 
 /// A symbol of the running program, at its address in this process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +24,14 @@ pub struct Image {
     /// Statics and thread-locals by their path without the hash (`game::SCORE`): a static whose
     /// type changes gets another symbol (the type is in its hash), found again by its path.
     by_path: HashMap<String, Sym>,
+    /// Where the file's slots' and `#[hot] static`s' pointers are: address and size of its
+    /// [`names::SLOTS_SECTION`] and [`names::STATES_SECTION`].
+    slots: Option<Extent>,
+    states: Option<Extent>,
 }
+
+/// Where a section is in memory: its address and size in bytes.
+pub type Extent = (u64, u64);
 
 impl Image {
     /// Reads the symbol table of the ELF file `bytes`, loaded `bias` bytes above the addresses it
@@ -76,7 +84,15 @@ impl Image {
                 kind,
             });
         }
-        Ok(Image::with_paths(symbols))
+        let section = |name: &str| {
+            let section = file.section_by_name(name)?;
+            Some((bias + section.address(), section.size()))
+        };
+        Ok(Image {
+            slots: section(names::SLOTS_SECTION),
+            states: section(names::STATES_SECTION),
+            ..Image::with_paths(symbols)
+        })
     }
 
     fn with_paths(symbols: HashMap<String, Sym>) -> Image {
@@ -88,7 +104,18 @@ impl Image {
             })
             .map(|(name, sym)| (path_of(name), *sym))
             .collect();
-        Image { symbols, by_path }
+        Image {
+            symbols,
+            by_path,
+            slots: None,
+            states: None,
+        }
+    }
+
+    /// Address and size of the file's array of slot pointers, and of `#[hot] static` slot
+    /// pointers, where it has them.
+    pub fn slot_sections(&self) -> (Option<Extent>, Option<Extent>) {
+        (self.slots, self.states)
     }
 
     pub fn get(&self, name: &str) -> Option<Sym> {
