@@ -508,6 +508,8 @@ mod tests {
 
     fn context() -> Context {
         Context {
+            package: "game".into(),
+            bin: None,
             crate_name: "game".into(),
             version: "1.0.0".into(),
             manifest_dir: "/nowhere".into(),

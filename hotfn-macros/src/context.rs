@@ -3,11 +3,16 @@
 //! package declares (so the expansion can record which ones are enabled and the runtime can
 //! compile the crate again with exactly the program's feature set).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
 
 /// What an expansion knows about where it is.
 pub struct Context {
+    /// The package (`CARGO_PKG_NAME`) and the binary being compiled, if it is one.
+    pub package: String,
+    pub bin: Option<String>,
     pub crate_name: String,
     pub version: String,
     pub manifest_dir: PathBuf,
@@ -25,6 +30,8 @@ impl Context {
         let var = |name: &str| std::env::var(name).unwrap_or_default();
         let manifest_dir = PathBuf::from(var("CARGO_MANIFEST_DIR"));
         Context {
+            package: var("CARGO_PKG_NAME"),
+            bin: std::env::var("CARGO_BIN_NAME").ok(),
             crate_name: var("CARGO_CRATE_NAME"),
             version: var("CARGO_PKG_VERSION"),
             file: file
@@ -40,21 +47,39 @@ impl Context {
     /// binary's or the library's, whichever the attribute's file belongs to as far as the
     /// manifest tells.
     pub fn crate_root(&self) -> PathBuf {
-        match std::env::var("CARGO_BIN_NAME") {
-            Ok(_) => bin_root(&self.manifest_dir),
-            Err(_) => lib_root(&self.manifest_dir),
+        match &self.bin {
+            Some(bin) => bin_root(&self.manifest_dir, bin),
+            None => lib_root(&self.manifest_dir),
         }
     }
+}
+
+/// The manifest in `dir`, parsed once per compilation (and again if the file changes, for a
+/// compiler that stays up, such as rust-analyzer's): every `#[hot]` item of a crate asks for
+/// it, and parsing it each time was a measurable part of expanding a thousand of them.
+fn manifest(dir: &Path) -> Option<Arc<toml::Table>> {
+    type Cache = BTreeMap<PathBuf, (Option<SystemTime>, Option<Arc<toml::Table>>)>;
+    static CACHE: Mutex<Cache> = Mutex::new(BTreeMap::new());
+    let path = dir.join("Cargo.toml");
+    let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+    let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((seen, parsed)) = cache.get(&path)
+        && *seen == modified
+    {
+        return parsed.clone();
+    }
+    let parsed = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .map(Arc::new);
+    cache.insert(path, (modified, parsed.clone()));
+    parsed
 }
 
 /// The `edition` of the package at `manifest_dir`, or of its workspace for
 /// `edition.workspace = true` (2015 when it says none, as cargo reads it).
 fn edition(manifest_dir: &Path) -> u32 {
-    let read = |dir: &Path| {
-        std::fs::read_to_string(dir.join("Cargo.toml"))
-            .ok()
-            .and_then(|text| text.parse::<toml::Table>().ok())
-    };
+    let read = |dir: &Path| manifest(dir);
     let year = |value: &toml::Value| value.as_str().and_then(|y| y.parse().ok());
     let manifest = read(manifest_dir);
     let edition = manifest
@@ -78,29 +103,22 @@ fn edition(manifest_dir: &Path) -> u32 {
 
 /// The library's root file: `[lib] path` in the manifest, or `src/lib.rs`.
 fn lib_root(manifest_dir: &Path) -> PathBuf {
-    let path = std::fs::read_to_string(manifest_dir.join("Cargo.toml"))
-        .ok()
-        .and_then(|text| text.parse::<toml::Table>().ok())
-        .and_then(|manifest| {
-            let path = manifest.get("lib")?.get("path")?.as_str()?;
-            Some(path.to_owned())
-        });
+    let path = manifest(manifest_dir).and_then(|manifest| {
+        let path = manifest.get("lib")?.get("path")?.as_str()?;
+        Some(path.to_owned())
+    });
     manifest_dir.join(path.unwrap_or_else(|| "src/lib.rs".to_owned()))
 }
 
 /// The root of the binary being compiled: the `[[bin]]`'s `path`, or `src/main.rs`.
-fn bin_root(manifest_dir: &Path) -> PathBuf {
-    let name = std::env::var("CARGO_BIN_NAME").unwrap_or_default();
-    let path = std::fs::read_to_string(manifest_dir.join("Cargo.toml"))
-        .ok()
-        .and_then(|text| text.parse::<toml::Table>().ok())
-        .and_then(|manifest| {
-            let bins = manifest.get("bin")?.as_array()?;
-            let bin = bins
-                .iter()
-                .find(|b| b.get("name").and_then(|n| n.as_str()) == Some(name.as_str()))?;
-            Some(bin.get("path")?.as_str()?.to_owned())
-        });
+fn bin_root(manifest_dir: &Path, name: &str) -> PathBuf {
+    let path = manifest(manifest_dir).and_then(|manifest| {
+        let bins = manifest.get("bin")?.as_array()?;
+        let bin = bins
+            .iter()
+            .find(|b| b.get("name").and_then(|n| n.as_str()) == Some(name))?;
+        Some(bin.get("path")?.as_str()?.to_owned())
+    });
     manifest_dir.join(path.unwrap_or_else(|| "src/main.rs".to_owned()))
 }
 
@@ -119,9 +137,7 @@ fn relative_to(file: &Path, base: &Path) -> String {
 /// `[features]` table plus the implicit features of optional dependencies not hidden by `dep:`.
 /// Returns an empty list when the manifest cannot be read; the runtime then falls back to `hot`.
 pub fn declared(manifest_dir: &Path) -> Vec<String> {
-    std::fs::read_to_string(manifest_dir.join("Cargo.toml"))
-        .ok()
-        .and_then(|text| text.parse::<toml::Table>().ok())
+    manifest(manifest_dir)
         .map(|manifest| from_manifest(&manifest))
         .unwrap_or_default()
 }

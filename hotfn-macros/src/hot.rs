@@ -233,6 +233,13 @@ fn statics(callable: &Callable<'_>, context: &Context) -> TokenStream {
     let (type_names, type_hashes): (Vec<&String>, Vec<&u64>) =
         callable.reached.iter().map(|(n, h)| (n, h)).unzip();
     let features = &context.features;
+    // The context as literals: cheaper to compile than `env!`, a thousand times over.
+    let (package, crate_name) = (&context.package, &context.crate_name);
+    let manifest_dir = context.manifest_dir.to_string_lossy();
+    let bin = match &context.bin {
+        Some(bin) => quote!(::core::option::Option::Some(#bin)),
+        None => quote!(::core::option::Option::None),
+    };
     let (table, self_layouts) = if callable.is_method() {
         let table = self_table(callable);
         let name = symbol::self_table(symbol);
@@ -251,7 +258,6 @@ fn statics(callable: &Callable<'_>, context: &Context) -> TokenStream {
     } else {
         (quote!(), quote!(::core::option::Option::None))
     };
-    let linkme = quote!(__hotfn::linkme);
     quote! {
         #table
         // Read so that the compiler lists it among what the crate depends on: the runtime sets
@@ -276,10 +282,10 @@ fn statics(callable: &Callable<'_>, context: &Context) -> TokenStream {
             self_layouts: #self_layouts,
             types: &[#((#type_names, #type_hashes)),*],
             unit: __hotfn::Unit {
-                package: ::core::env!("CARGO_PKG_NAME"),
-                manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
-                crate_name: ::core::env!("CARGO_CRATE_NAME"),
-                bin: ::core::option_env!("CARGO_BIN_NAME"),
+                package: #package,
+                manifest_dir: #manifest_dir,
+                crate_name: #crate_name,
+                bin: #bin,
                 features: &[#((#features, ::core::cfg!(feature = #features))),*],
                 test: ::core::cfg!(test),
             },
@@ -287,9 +293,13 @@ fn statics(callable: &Callable<'_>, context: &Context) -> TokenStream {
         #[allow(non_upper_case_globals)]
         static __HOTFN_SLOT: __hotfn::Slot =
             __hotfn::Slot::new(&__HOTFN_INFO, || &__HOTFN_TARGET, __hotfn_this as *const ());
-        // Registered even if the function is never called.
-        #[#linkme::distributed_slice(__hotfn::SLOTS)]
-        #[linkme(crate = #linkme)]
+        // Registered even if the function is never called: an element of the runtime's
+        // `SLOTS`, as `linkme::distributed_slice` writes one on Linux (the only target that
+        // builds this form), without the function it adds to check the element's type, which
+        // is always this one; that function costs the compiler more than the rest of the
+        // registration.
+        #[used]
+        #[unsafe(link_section = "linkme_SLOTS")]
         #[allow(non_upper_case_globals)]
         static __HOTFN_ENTRY: &__hotfn::Slot = &__HOTFN_SLOT;
     }

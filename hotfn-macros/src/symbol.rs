@@ -96,6 +96,8 @@ mod tests {
 
     fn context(crate_name: &str, version: &str, file: &str) -> Context {
         Context {
+            package: crate_name.to_owned(),
+            bin: None,
             crate_name: crate_name.into(),
             version: version.into(),
             manifest_dir: "/w".into(),
