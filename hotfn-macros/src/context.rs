@@ -79,10 +79,9 @@ fn manifest(dir: &Path) -> Option<Arc<toml::Table>> {
 /// The `edition` of the package at `manifest_dir`, or of its workspace for
 /// `edition.workspace = true` (2015 when it says none, as cargo reads it).
 fn edition(manifest_dir: &Path) -> u32 {
-    let read = |dir: &Path| manifest(dir);
     let year = |value: &toml::Value| value.as_str().and_then(|y| y.parse().ok());
-    let manifest = read(manifest_dir);
-    let edition = manifest
+    let package = manifest(manifest_dir);
+    let edition = package
         .as_ref()
         .and_then(|m| m.get("package"))
         .and_then(|p| p.get("edition"));
@@ -91,7 +90,7 @@ fn edition(manifest_dir: &Path) -> u32 {
         Some(_) => manifest_dir
             .ancestors()
             .skip(1)
-            .filter_map(read)
+            .filter_map(manifest)
             .find_map(|root| {
                 let edition = root.get("workspace")?.get("package")?.get("edition")?;
                 year(edition)

@@ -294,10 +294,10 @@ fn statics(callable: &Callable<'_>, context: &Context) -> TokenStream {
         static __HOTFN_SLOT: __hotfn::Slot =
             __hotfn::Slot::new(&__HOTFN_INFO, || &__HOTFN_TARGET, __hotfn_this as *const ());
         // Registered even if the function is never called: an element of the runtime's
-        // `SLOTS`, as `linkme::distributed_slice` writes one on Linux (the only target that
-        // builds this form), without the function it adds to check the element's type, which
-        // is always this one; that function costs the compiler more than the rest of the
-        // registration.
+        // `SLOTS`, written as `linkme::distributed_slice` writes one on Linux (the only target
+        // that builds this form; the section's name is the runtime's `names::SLOTS_SECTION`),
+        // without the function linkme adds per element to check its type, which here is
+        // always `&Slot`: in a crate of many `#[hot]` functions those add up.
         #[used]
         #[unsafe(link_section = "linkme_SLOTS")]
         #[allow(non_upper_case_globals)]

@@ -49,10 +49,7 @@ const HLR_DEFAULT_DEBOUNCE: u64 = 500;
 const HLR_SAME_DEBOUNCE: u64 = 20;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let benchmarking =
-        args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test" || a == "--list");
-    if !benchmarking {
+    if !measure::benchmarking() {
         measure::check_parsing();
         table::check_stats();
         println!("reload: parsing checked; `cargo bench -p hotfn-bench --bench reload` measures");

@@ -311,6 +311,13 @@ fn cdylib_build(app: &App) -> Command {
     command
 }
 
+/// Whether this run measures (`cargo bench`), rather than checks (`cargo test --benches`, or a
+/// listing of the tests).
+pub fn benchmarking() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test" || a == "--list")
+}
+
 /// Checks the parser on a line as the programs print it (run by `cargo test --benches`).
 pub fn check_parsing() {
     let line = "timings version=3 detected_us=1700000000000000 build_us=412000 rustc=1 \

@@ -62,10 +62,7 @@ pub fn setting(name: &str, default: usize) -> usize {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let benchmarking =
-        args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test" || a == "--list");
-    if !benchmarking {
+    if !measure::benchmarking() {
         measure::check_parsing();
         grow::check();
         println!("scale: generator checked; `cargo bench -p hotfn-bench --bench scale` measures");

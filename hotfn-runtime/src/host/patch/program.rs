@@ -127,7 +127,7 @@ impl Image {
         self.by_path.get(path).copied()
     }
 
-    /// Every symbol, for finding a patch's slots.
+    /// Every symbol.
     pub fn iter(&self) -> impl Iterator<Item = (&str, Sym)> {
         self.symbols.iter().map(|(name, sym)| (name.as_str(), *sym))
     }
