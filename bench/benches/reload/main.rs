@@ -42,8 +42,6 @@ use table::{Table, Target};
 const EDITS: usize = 20;
 /// Edits before those, not recorded.
 const WARMUP: usize = 2;
-/// Steps per second of the headless demo: new code takes over at the next step.
-const DEMO_FPS: &str = "500";
 /// hot-lib-reloader's file watch debounce: its default, and hotfn's (the one compared).
 const HLR_DEFAULT_DEBOUNCE: u64 = 500;
 const HLR_SAME_DEBOUNCE: u64 = 20;
@@ -121,16 +119,7 @@ fn counter(target: &Path, counts: (usize, usize), table: &mut Table, results: &m
 /// The demo, then bare builds.
 fn demo(target: &Path, counts: (usize, usize), table: &mut Table, results: &mut Results) {
     let mut app = App::demo(target);
-    let args = [
-        "run",
-        "--features",
-        "hot",
-        "--",
-        "--headless",
-        "--fps",
-        DEMO_FPS,
-        "--timings",
-    ];
+    let args = measure::DEMO_ARGS;
     let samples = measure::hotfn_series(&mut app, "demo", &args, Observe::Version, counts);
     let bare = measure::bare_cargo(&mut app, "demo", counts);
     table.heading("demo: asteroids, GRAVITY edited");

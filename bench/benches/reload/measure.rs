@@ -311,6 +311,19 @@ fn cdylib_build(app: &App) -> Command {
     command
 }
 
+/// How the benchmarks run the demo: headless at 500 frames a second (a reload point every 2 ms),
+/// printing each reload's timings.
+pub const DEMO_ARGS: [&str; 8] = [
+    "run",
+    "--features",
+    "hot",
+    "--",
+    "--headless",
+    "--fps",
+    "500",
+    "--timings",
+];
+
 /// Whether this run measures (`cargo bench`), rather than checks (`cargo test --benches`, or a
 /// listing of the tests).
 pub fn benchmarking() -> bool {

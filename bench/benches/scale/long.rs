@@ -250,16 +250,7 @@ pub fn demo(target: &Path) -> Demo {
         }
     };
     eprintln!("scale: demo: rules grown to {lines} lines ({functions} generated rules)");
-    let args = [
-        "run",
-        "--features",
-        "hot",
-        "--",
-        "--headless",
-        "--fps",
-        "500",
-        "--timings",
-    ];
+    let args = measure::DEMO_ARGS;
     let edits = setting("HOTFN_SCALE_EDITS", 5);
     let counts = (1, edits);
     let samples = measure::hotfn_series(&mut app, "demo, grown", &args, Observe::Version, counts);
